@@ -1,0 +1,91 @@
+/**
+ * The app factory: builds the Express app from a validated Config. Nothing listens here (src/server.ts does).
+ * Order: request id + log → CORS (headers on every answer, preflights without auth) → routes → 404 → errors.
+ */
+import express, { type Express } from 'express';
+import type { Config } from './config.js';
+import { createAuth, type AuthService } from './auth/index.js';
+import type { ReplayCache } from './auth/replay-cache.js';
+import { createEngine, type Engine } from './engine.js';
+import { jsonBody } from './http/body.js';
+import { cors } from './http/cors.js';
+import { errorHandler, notFoundHandler } from './http/errors.js';
+import { healthRoutes } from './http/health.js';
+import { requestLog } from './http/request-log.js';
+import { cdsRoutes } from './http/routes.js';
+import { loadKnowledge, type Knowledge } from './knowledge/load.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { httpMetrics, metricsRoute, engineObserver } from './http/metrics.js';
+
+export interface AppDeps {
+  logger?: Logger;
+  /** A pre-loaded knowledge pack (tests); default: loaded from config.cdsServicesDir. */
+  knowledge?: Knowledge;
+  /** fetch used for FHIR requests (tests may inject one). */
+  fetch?: typeof fetch;
+  /** Clinical clock: "now" for date arithmetic in facts. */
+  now?: () => Date;
+  /** JWT clock, ms since epoch (tests pin it to a token's iat). */
+  authNow?: () => number;
+  /** fetch used for JWKS URLs. */
+  jwksFetch?: typeof fetch;
+  replayCache?: ReplayCache;
+  metrics?: Metrics;
+}
+
+export interface AppHandle {
+  app: Express;
+  config: Config;
+  engine: Engine;
+  logger: Logger;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, deps: AppDeps = {}): Promise<AppHandle> {
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const knowledge = deps.knowledge ?? loadKnowledge(config.cdsServicesDir);
+  const metrics = deps.metrics ?? createMetrics();
+  const engine = createEngine(knowledge, { config, logger, fetch: deps.fetch, now: deps.now, observer: engineObserver(metrics) });
+  const auth: AuthService = await createAuth(config, { logger, now: deps.authNow, fetch: deps.jwksFetch, replayCache: deps.replayCache, onFailure: (reason) => metrics.authFailures.inc({ reason }) });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+
+  app.use(requestLog(logger));
+  app.use(httpMetrics(metrics));
+  app.use(cors(config.corsOrigins));
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+
+  app.use(
+    healthRoutes(
+      [
+        { name: 'knowledge', check: async () => ({ ok: true, detail: `${knowledge.name} ${knowledge.version}: ${knowledge.services.all().length} services, ${knowledge.rules.size} rules` }) },
+        { name: 'auth', check: () => auth.readiness() },
+      ],
+      () => (config.authMode === 'off' ? ['AUTH_MODE=off: CDS client JWTs are NOT verified (development only)'] : []),
+    ),
+  );
+  app.use(metricsRoute(metrics));
+  app.use(cdsRoutes({ engine, auth: auth.middleware, body: jsonBody(config.bodyLimit, config.bodyMaxDepth), patientIdHashKey: config.patientIdHashKey }));
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+
+  return {
+    app,
+    config,
+    engine,
+    logger,
+    metrics,
+    async close() {
+      await auth.close();
+    },
+  };
+}

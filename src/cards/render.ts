@@ -1,0 +1,63 @@
+/**
+ * Card drafts → spec-exact CDS Hooks cards: a uuid on every card and suggestion, the knowledge base as source,
+ * evidence as links, selectionBehavior when there are suggestions, no empty optionals, most urgent first.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Card, CardDraft, Link, Suggestion } from './types.js';
+import { INDICATOR_RANK } from './types.js';
+
+export const MAX_SUMMARY = 139;
+
+export interface RenderDeps {
+  /** e.g. "LDN CDS knowledge base 1.0.0" */
+  sourceLabel: string;
+  /** Evidence catalogue lookup: ids → absolute links (study DOIs/PubMed, labels). */
+  evidenceLinks(ids: readonly string[]): Link[];
+  /** Where a rule's evidence page lives (absolute URL), when the service publishes one. */
+  evidencePageUrl?(ruleId: string): string | undefined;
+  uuid?: () => string;
+}
+
+export interface RenderedCard {
+  card: Card;
+  draft: CardDraft;
+}
+
+export function renderCards(drafts: readonly CardDraft[], deps: RenderDeps): RenderedCard[] {
+  const uuid = deps.uuid ?? randomUUID;
+  return drafts
+    .map((draft, order) => ({ draft, order }))
+    .sort((a, b) => INDICATOR_RANK[b.draft.indicator] - INDICATOR_RANK[a.draft.indicator] || a.order - b.order)
+    .map(({ draft }) => ({ draft, card: renderCard(draft, deps, uuid) }));
+}
+
+function renderCard(draft: CardDraft, deps: RenderDeps, uuid: () => string): Card {
+  const suggestions: Suggestion[] = (draft.suggestions ?? [])
+    .filter((s) => s.actions.length > 0)
+    .map((s) => ({ label: s.label, uuid: uuid(), ...(s.isRecommended !== undefined ? { isRecommended: s.isRecommended } : {}), actions: s.actions }));
+  const links = deps.evidenceLinks(draft.evidence);
+  const sourceUrl = deps.evidencePageUrl?.(draft.ruleId);
+  const card: Card = {
+    uuid: uuid(),
+    summary: clampSummary(draft.summary),
+    indicator: draft.indicator,
+    source: { label: deps.sourceLabel, ...(sourceUrl ? { url: sourceUrl } : {}) },
+  };
+  if (draft.detail?.trim()) card.detail = draft.detail.trim();
+  if (suggestions.length) {
+    card.suggestions = suggestions;
+    card.selectionBehavior = 'at-most-one';
+  }
+  if (draft.overrideReasons?.length) card.overrideReasons = draft.overrideReasons.map((c) => ({ ...c }));
+  if (links.length) card.links = links;
+  return card;
+}
+
+/** Defensive: rule templates already keep summaries short; never send one of 140+ characters. */
+export function clampSummary(summary: string): string {
+  const s = summary.replace(/\s+/g, ' ').trim();
+  if (s.length <= MAX_SUMMARY) return s;
+  const cut = s.slice(0, MAX_SUMMARY - 1);
+  const atWord = cut.slice(0, Math.max(cut.lastIndexOf(' '), MAX_SUMMARY - 30));
+  return `${atWord.trimEnd()}…`;
+}

@@ -1,0 +1,178 @@
+/**
+ * One validated configuration object, read once from the environment and passed in.
+ * The variable names are a public contract (README "Configuration"); tests build their own with `testConfig()`.
+ */
+import { z } from 'zod';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { formatPath } from './http/outcomes.js';
+
+/** The folder holding package.json, whether running from src/ (tsx, vitest) or dist/src/ (compiled). */
+export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(start: string): string {
+  let dir = start;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return start;
+    dir = parent;
+  }
+  return dir;
+}
+
+const list = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const Env = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  /** Public base URL(s) the service is reached at (comma-separated). The first builds links; all are accepted as JWT `aud` bases. */
+  PUBLIC_BASE_URL: list,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Comma-separated browser origins allowed by CORS, or `*`. Default `*` in development, none in production. */
+  CORS_ORIGINS: z.string().optional(),
+  /** One deadline (ms) for all FHIR fetches of a hook call. */
+  REQUEST_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  /** Largest accepted JSON body (bytes, or a size such as `5mb`). */
+  BODY_LIMIT: z.string().default('5mb'),
+  /** Largest nesting depth accepted in a JSON body. */
+  BODY_MAX_DEPTH: z.coerce.number().int().min(8).max(1000).default(64),
+  /** Comma-separated URL prefixes a request's `fhirServer` must start with before any call is made to it. */
+  FHIR_SERVER_ALLOWLIST: list,
+  /** Fetch from an allow-listed `fhirServer` without a token when the client sent no `fhirAuthorization` (the CDS Hooks Sandbox does this). */
+  FHIR_UNAUTHENTICATED_FETCH: bool,
+  /** Most search pages followed per prefetch key (first page included). */
+  FHIR_MAX_PAGES: z.coerce.number().int().min(1).max(100).default(10),
+  AUTH_MODE: z.enum(['required', 'off']).default('required'),
+  /** Path to a YAML or JSON list of trusted CDS clients. */
+  TRUSTED_CLIENTS: z.string().optional(),
+  /** Trust the public CDS Hooks Sandbox issuer (its private key is public: testing only, refused in production). */
+  ALLOW_SANDBOX_ISSUER: bool,
+  /** Longest accepted JWT lifetime (exp - iat), seconds. */
+  JWT_MAX_LIFETIME_S: z.coerce.number().int().min(1).max(3600).default(3600),
+  /** Clock skew tolerated on exp/iat, seconds. */
+  JWT_CLOCK_SKEW_S: z.coerce.number().int().min(0).max(300).default(30),
+  /** Status answered when the shared replay cache is unreachable (fail closed either way). */
+  REPLAY_CACHE_FAILURE_STATUS: z.enum(['401', '503']).default('503').transform(Number),
+  DATABASE_URL: z.string().optional(),
+  SQLITE_PATH: z.string().default('data/ldn-cds.sqlite'),
+  REDIS_URL: z.string().optional(),
+  ADMIN_TOKEN: z.string().optional(),
+  /** Key for the keyed hash that replaces raw patient ids in logs and storage. */
+  PATIENT_ID_HASH_KEY: z.string().optional(),
+  /** Folder holding services/, rules/, valuesets/ and evidence.yaml. */
+  CDS_SERVICES_DIR: z.string().optional(),
+});
+
+/** Every environment variable the service reads (the public contract documented in the README). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(Env.shape);
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  host: string;
+  publicBaseUrls: string[];
+  logLevel: string;
+  corsOrigins: string[] | '*';
+  requestDeadlineMs: number;
+  bodyLimit: string;
+  bodyMaxDepth: number;
+  fhirServerAllowlist: string[];
+  fhirUnauthenticatedFetch: boolean;
+  fhirMaxPages: number;
+  authMode: 'required' | 'off';
+  trustedClientsFile?: string;
+  allowSandboxIssuer: boolean;
+  jwtMaxLifetimeS: number;
+  jwtClockSkewS: number;
+  replayCacheFailureStatus: number;
+  databaseUrl?: string;
+  sqlitePath: string;
+  redisUrl?: string;
+  adminToken?: string;
+  patientIdHashKey: string;
+  cdsServicesDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const problems: string[] = [];
+
+  const publicBaseUrls = (e.PUBLIC_BASE_URL.length ? e.PUBLIC_BASE_URL : [`http://localhost:${e.PORT}`]).map((u) => u.replace(/\/+$/, ''));
+  for (const u of publicBaseUrls) if (!isHttpUrl(u)) problems.push(`PUBLIC_BASE_URL: "${u}" is not an http(s) URL`);
+  for (const u of e.FHIR_SERVER_ALLOWLIST) if (!isHttpUrl(u)) problems.push(`FHIR_SERVER_ALLOWLIST: "${u}" is not an http(s) URL`);
+
+  const corsRaw = e.CORS_ORIGINS ?? (production ? '' : '*');
+  const corsOrigins: string[] | '*' = corsRaw.trim() === '*' ? '*' : corsRaw.split(',').map((x) => x.trim()).filter(Boolean);
+
+  if (production) {
+    if (e.AUTH_MODE === 'off') problems.push('AUTH_MODE: "off" is refused when NODE_ENV=production');
+    if (e.ALLOW_SANDBOX_ISSUER) problems.push('ALLOW_SANDBOX_ISSUER: the sandbox key is public; refused when NODE_ENV=production');
+    if (!e.PATIENT_ID_HASH_KEY) problems.push('PATIENT_ID_HASH_KEY: required when NODE_ENV=production');
+    if (e.PUBLIC_BASE_URL.length === 0) problems.push('PUBLIC_BASE_URL: required when NODE_ENV=production');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicBaseUrls,
+    logLevel: e.LOG_LEVEL,
+    corsOrigins,
+    requestDeadlineMs: e.REQUEST_DEADLINE_MS,
+    bodyLimit: e.BODY_LIMIT,
+    bodyMaxDepth: e.BODY_MAX_DEPTH,
+    fhirServerAllowlist: e.FHIR_SERVER_ALLOWLIST,
+    fhirUnauthenticatedFetch: e.FHIR_UNAUTHENTICATED_FETCH,
+    fhirMaxPages: e.FHIR_MAX_PAGES,
+    authMode: e.AUTH_MODE,
+    trustedClientsFile: e.TRUSTED_CLIENTS,
+    allowSandboxIssuer: e.ALLOW_SANDBOX_ISSUER,
+    jwtMaxLifetimeS: e.JWT_MAX_LIFETIME_S,
+    jwtClockSkewS: e.JWT_CLOCK_SKEW_S,
+    replayCacheFailureStatus: e.REPLAY_CACHE_FAILURE_STATUS,
+    databaseUrl: e.DATABASE_URL || undefined,
+    sqlitePath: e.SQLITE_PATH,
+    redisUrl: e.REDIS_URL || undefined,
+    adminToken: e.ADMIN_TOKEN || undefined,
+    // Development default: a fixed, documented key so hashes are stable across restarts. Production must set its own.
+    patientIdHashKey: e.PATIENT_ID_HASH_KEY ?? 'ldn-cds-development-only-key',
+    cdsServicesDir: path.resolve(e.CDS_SERVICES_DIR ?? path.join(PROJECT_ROOT, 'cds-services')),
+  });
+}
+
+/** A config for tests: development defaults, silent logs, auth off unless overridden. */
+export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', AUTH_MODE: 'off', ...overrides });
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

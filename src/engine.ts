@@ -1,0 +1,72 @@
+/**
+ * The one-way pipeline, transport-free: validated hook request → chart (prefetch ∪ fetch) → facts → rules → cards.
+ * Used by the HTTP route and the CLI alike.
+ */
+import type { MedicationRequest } from 'fhir/r4.js';
+import type { Config } from './config.js';
+import type { PatientFacts } from './clinical/facts.js';
+import type { CdsResponse } from './cards/types.js';
+import { renderCards, type RenderedCard } from './cards/render.js';
+import { gatherChart, type GatherReport } from './data/gather.js';
+import type { HookRequest } from './hooks/request.js';
+import type { Knowledge } from './knowledge/load.js';
+import type { ServiceDefinition } from './knowledge/services.js';
+import type { Logger } from './observability/logger.js';
+import type { RuleContext } from './rules/contract.js';
+import { runRules, type RuleRunObserver } from './rules/run.js';
+
+export interface EngineDeps {
+  config: Config;
+  logger: Logger;
+  fetch?: typeof fetch;
+  /** Clock for date arithmetic in facts (tests pin it). */
+  now?: () => Date;
+  observer?: EngineObserver;
+}
+
+/** Hooks for metrics: every method optional, all synchronous and cheap. */
+export interface EngineObserver extends RuleRunObserver {
+  fhirRequest?(info: { ms: number; ok: boolean; kind: string }): void;
+  evaluated?(service: ServiceDefinition, evaluation: Evaluation): void;
+}
+
+export interface Evaluation {
+  response: CdsResponse;
+  rendered: RenderedCard[];
+  facts: PatientFacts;
+  report: GatherReport;
+}
+
+export interface Engine {
+  readonly knowledge: Knowledge;
+  evaluate(service: ServiceDefinition, request: HookRequest, logger?: Logger): Promise<Evaluation>;
+}
+
+export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
+  const now = deps.now ?? (() => new Date());
+  const publicBase = deps.config.publicBaseUrls[0];
+  return {
+    knowledge,
+    async evaluate(service, request, logger = deps.logger) {
+      const { chart, report } = await gatherChart(service, request, {
+        config: deps.config,
+        logger,
+        fetch: deps.fetch,
+        onFhirRequest: deps.observer?.fhirRequest,
+      });
+      const facts = knowledge.extractFacts(chart, now());
+      const drafts = new Map<string, MedicationRequest>();
+      for (const r of chart.draftOrders) if (r.resourceType === 'MedicationRequest' && r.id) drafts.set(`MedicationRequest/${r.id}`, r as MedicationRequest);
+      const context: RuleContext = { draftOrder: (ref) => drafts.get(ref) };
+      const cardDrafts = runRules(knowledge.rulesFor(service), facts, context, logger, deps.observer);
+      const rendered = renderCards(cardDrafts, {
+        sourceLabel: `${knowledge.name} ${knowledge.version}`,
+        evidenceLinks: (ids) => knowledge.evidenceLinks(ids),
+        evidencePageUrl: knowledge.hasEvidencePages && publicBase ? (ruleId) => `${publicBase}/evidence/${encodeURIComponent(ruleId)}` : undefined,
+      });
+      const evaluation = { response: { cards: rendered.map((r) => r.card) }, rendered, facts, report };
+      deps.observer?.evaluated?.(service, evaluation);
+      return evaluation;
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Hook request validation (CDS Hooks 2.0 §2, hooks library for context).
+ * Strict where the spec is (required fields, fhirAuthorization), lenient where real clients are sloppy:
+ * unknown fields and `extension` pass through, draft orders need not be valid R4 (the CDS Hooks Sandbox sends
+ * drafts with no `intent` or medication yet, Bundles without `type`, `category` as an object).
+ */
+import { z } from 'zod';
+import type { Resource } from 'fhir/r4.js';
+import type { HookName } from '../clinical/facts.js';
+import { badRequest, formatPath, OutcomeError, outcome } from '../http/outcomes.js';
+
+export const SUPPORTED_HOOKS = ['patient-view', 'order-select', 'order-sign'] as const satisfies readonly HookName[];
+
+const nonEmpty = z.string().min(1, 'must be a non-empty string');
+
+const FhirAuthorization = z
+  .object({
+    access_token: nonEmpty,
+    token_type: z.string().regex(/^bearer$/i, 'must be "Bearer"'),
+    expires_in: z.number().int('must be an integer').nonnegative(),
+    scope: nonEmpty,
+    subject: nonEmpty,
+    patient: nonEmpty.optional(),
+  })
+  .passthrough();
+
+/** Any FHIR resource: only `resourceType` is checked here. */
+const AnyResource = z.object({ resourceType: nonEmpty }).passthrough();
+
+const LooseBundle = z
+  .object({
+    resourceType: z.literal('Bundle'),
+    entry: z.array(z.object({ resource: AnyResource.optional() }).passthrough()).optional(),
+  })
+  .passthrough();
+
+export const HookRequestEnvelope = z
+  .object({
+    hook: nonEmpty,
+    hookInstance: nonEmpty,
+    fhirServer: z.string().url('must be an absolute URL').optional(),
+    fhirAuthorization: FhirAuthorization.optional(),
+    context: z.object({}).passthrough(),
+    prefetch: z.record(z.string(), z.unknown()).optional(),
+    extension: z.object({}).passthrough().optional(),
+  })
+  .passthrough()
+  .superRefine((req, ctx) => {
+    if (req.fhirAuthorization && !req.fhirServer) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['fhirServer'], message: 'is required when fhirAuthorization is present' });
+    }
+  });
+
+const userId = z
+  .string()
+  .regex(/^(Practitioner|PractitionerRole|Patient|RelatedPerson)\/[^/\s]+$/, 'must be "[ResourceType]/[id]" (Practitioner, PractitionerRole, Patient or RelatedPerson)');
+
+const PatientViewContext = z
+  .object({ userId, patientId: nonEmpty, encounterId: nonEmpty.optional() })
+  .passthrough();
+
+const OrderSignContext = z
+  .object({ userId, patientId: nonEmpty, encounterId: nonEmpty.optional(), draftOrders: LooseBundle })
+  .passthrough();
+
+const OrderSelectContext = OrderSignContext.extend({ selections: z.array(nonEmpty) }).passthrough();
+
+const CONTEXT_SCHEMAS: Record<HookName, z.ZodTypeAny> = {
+  'patient-view': PatientViewContext,
+  'order-select': OrderSelectContext,
+  'order-sign': OrderSignContext,
+};
+
+export interface HookContext {
+  userId: string;
+  patientId: string;
+  encounterId?: string;
+  selections?: string[];
+  draftOrders?: { resourceType: 'Bundle'; entry?: { resource?: Resource }[] };
+  [field: string]: unknown;
+}
+
+export interface HookRequest {
+  hook: HookName;
+  hookInstance: string;
+  fhirServer?: string;
+  fhirAuthorization?: z.infer<typeof FhirAuthorization>;
+  context: HookContext;
+  prefetch?: Record<string, unknown>;
+}
+
+/**
+ * Validate a hook call body for a service serving `servedHooks`. Throws OutcomeError:
+ * 400 listing every problem by JSON path; 400 when the hook is not served by this service id.
+ */
+export function parseHookRequest(body: unknown, servedHooks: readonly string[], serviceId: string): HookRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new OutcomeError(badRequest('Request body must be a JSON object'));
+  }
+  const envelope = HookRequestEnvelope.safeParse(body);
+  const issues: { text: string; expression: string[] }[] = [];
+  if (!envelope.success) {
+    for (const i of envelope.error.issues) issues.push({ text: `${formatPath(i.path) || '(body)'}: ${i.message}`, expression: [formatPath(i.path)] });
+  }
+  const hook = (body as { hook?: unknown }).hook;
+  if (typeof hook === 'string' && hook.length > 0 && !servedHooks.includes(hook)) {
+    throw new OutcomeError(
+      badRequest(`Service "${serviceId}" does not serve hook "${hook}" (it serves: ${servedHooks.join(', ')})`, ['hook']),
+    );
+  }
+  const context = (body as { context?: unknown }).context;
+  if (typeof hook === 'string' && servedHooks.includes(hook) && typeof context === 'object' && context !== null) {
+    const ctx = CONTEXT_SCHEMAS[hook as HookName].safeParse(context);
+    if (!ctx.success) {
+      for (const i of ctx.error.issues) {
+        const p = formatPath(['context', ...i.path]);
+        issues.push({ text: `${p}: ${i.message}`, expression: [p] });
+      }
+    }
+  }
+  if (issues.length) throw new OutcomeError(outcome(400, issues.map((i) => ({ code: 'invalid', ...i }))));
+  return body as HookRequest;
+}
+
+/** 2.0 user tokens derived from context.userId ("PractitionerRole/123" → userPractitionerRoleId = "123"). */
+export function userTokens(userIdValue: string): Record<string, string> {
+  const m = /^(Practitioner|PractitionerRole|Patient|RelatedPerson)\/(.+)$/.exec(userIdValue);
+  if (!m) return {};
+  return { [`user${m[1]}Id`]: m[2]! };
+}

@@ -1,0 +1,59 @@
+/**
+ * Errors as values: an HTTP status beside a FHIR OperationOutcome, one factory per kind.
+ * Nothing here ever carries a token, a stack or a raw patient identifier.
+ */
+import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
+
+export type IssueType = OperationOutcomeIssue['code'];
+
+export interface Outcome {
+  status: number;
+  body: OperationOutcome;
+}
+
+export interface IssueInput {
+  code?: IssueType;
+  text: string;
+  expression?: string[];
+  severity?: OperationOutcomeIssue['severity'];
+}
+
+export function outcome(status: number, issues: IssueInput[]): Outcome {
+  return {
+    status,
+    body: {
+      resourceType: 'OperationOutcome',
+      issue: issues.map((i) => ({
+        severity: i.severity ?? 'error',
+        code: i.code ?? 'invalid',
+        details: { text: i.text },
+        ...(i.expression && i.expression.length ? { expression: i.expression } : {}),
+      })),
+    },
+  };
+}
+
+export const badRequest = (text: string, expression?: string[]): Outcome => outcome(400, [{ code: 'invalid', text, expression }]);
+export const notFound = (text: string): Outcome => outcome(404, [{ code: 'not-found', text }]);
+export const unsupportedMediaType = (text: string): Outcome => outcome(415, [{ code: 'not-supported', text }]);
+export const tooLarge = (text: string): Outcome => outcome(413, [{ code: 'too-long', text }]);
+export const preconditionFailed = (issues: IssueInput[]): Outcome =>
+  outcome(412, issues.map((i) => ({ code: 'incomplete', ...i })));
+export const serviceUnavailable = (text: string): Outcome => outcome(503, [{ code: 'transient', text }]);
+export const internalError = (): Outcome => outcome(500, [{ code: 'exception', text: 'Internal error' }]);
+
+/** Thrown anywhere below HTTP; the error handler answers with its outcome. */
+export class OutcomeError extends Error {
+  constructor(readonly outcome: Outcome) {
+    super(outcome.body.issue[0]?.details?.text ?? `HTTP ${outcome.status}`);
+    this.name = 'OutcomeError';
+  }
+}
+
+/** zod path → FHIRPath-style location: ["context", "draftOrders", "entry", 0] → "context.draftOrders.entry[0]". */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>(
+    (out, p) => (typeof p === 'number' ? `${out}[${p}]` : out ? `${out}.${String(p)}` : String(p)),
+    '',
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * CDS Hooks routes: discovery (§1, https://cds-hooks.hl7.org/2.0/#discovery) and service invocation
+ * (§2, https://cds-hooks.hl7.org/2.0/#calling-a-cds-service). The only module in the pipeline that knows Express.
+ */
+import { Router, type RequestHandler } from 'express';
+import type { Engine } from '../engine.js';
+import { parseHookRequest } from '../hooks/request.js';
+import { notFound, OutcomeError } from './outcomes.js';
+import { patientHash, type Logger } from '../observability/logger.js';
+
+export interface RouteDeps {
+  engine: Engine;
+  auth: RequestHandler;
+  body: RequestHandler[];
+  patientIdHashKey: string;
+}
+
+export function cdsRoutes(deps: RouteDeps): Router {
+  const router = Router();
+  const { engine } = deps;
+
+  router.get('/cds-services', deps.auth, (_req, res) => {
+    res.json({ services: engine.knowledge.services.discovery() });
+  });
+
+  router.post('/cds-services/:id', deps.auth, ...deps.body, async (req, res) => {
+    const id = String(req.params.id);
+    const service = engine.knowledge.services.get(id);
+    if (!service) throw new OutcomeError(notFound(`No CDS service "${id}"`));
+    res.locals.serviceId = service.id;
+    const request = parseHookRequest(req.body, service.hooks, service.id);
+    res.locals.hook = request.hook;
+    res.locals.patientHash = patientHash(deps.patientIdHashKey, request.context.patientId);
+    const log = (res.locals.log as Logger).child({ service: service.id, hook: request.hook, hookInstance: request.hookInstance });
+    const result = await engine.evaluate(service, request, log);
+    res.locals.cardCount = result.response.cards.length;
+    res.locals.evaluation = result;
+    res.json(result.response);
+  });
+
+  return router;
+}

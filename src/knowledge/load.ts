@@ -1,0 +1,97 @@
+/**
+ * Load the whole knowledge pack under cds-services/ once, at start-up: services, rules (FHIRPath compiled),
+ * value sets and lexicon, evidence and override reasons. Every problem in every file is collected and reported
+ * together (file + field); a bad pack never starts.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { PatientFacts } from '../clinical/facts.js';
+import type { Chart } from '../data/chart.js';
+import type { Link } from '../cards/types.js';
+import type { Rule } from '../rules/contract.js';
+import { createFactExtractor, loadClinicalKnowledge } from '../clinical/extract.js';
+import { loadRules } from '../rules/load.js';
+import { loadEvidence } from './evidence.js';
+import { loadOverrideReasons } from './override-reasons.js';
+import { KnowledgeError } from './errors.js';
+import { ServiceCatalog, loadServices, type ServiceDefinition } from './services.js';
+import { formatPath } from '../http/outcomes.js';
+
+export interface Knowledge {
+  name: string;
+  version: string;
+  dir: string;
+  services: ServiceCatalog;
+  rules: ReadonlyMap<string, Rule>;
+  rulesFor(service: ServiceDefinition): readonly Rule[];
+  evidenceLinks(ids: readonly string[]): Link[];
+  /** True once the service publishes /evidence/{ruleId} pages (used as each card's source.url). */
+  hasEvidencePages: boolean;
+  extractFacts(chart: Chart, now: Date): PatientFacts;
+}
+
+const KnowledgeMeta = z.object({ name: z.string().min(1), version: z.string().regex(/^\d+\.\d+\.\d+/, 'must be a semantic version') }).passthrough();
+
+export function loadKnowledge(dir: string): Knowledge {
+  const problems: KnowledgeError['problems'] = [];
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof KnowledgeError) problems.push(...e.problems);
+      else throw e;
+      return undefined;
+    }
+  };
+
+  const meta = attempt(() => {
+    const file = 'knowledge.yaml';
+    let data: unknown;
+    try {
+      data = parseYaml(readFileSync(path.join(dir, file), 'utf8'));
+    } catch (e) {
+      throw KnowledgeError.one(file, '', `cannot be read: ${(e as Error).message}`);
+    }
+    const parsed = KnowledgeMeta.safeParse(data);
+    if (!parsed.success) throw new KnowledgeError(parsed.error.issues.map((i) => ({ file, field: formatPath(i.path), message: i.message })));
+    return parsed.data;
+  });
+  const services = attempt(() => loadServices(dir));
+  const clinical = attempt(() => loadClinicalKnowledge(dir));
+  const evidence = attempt(() => loadEvidence(path.join(dir, 'evidence.yaml')));
+  const overrideReasons = attempt(() => loadOverrideReasons(path.join(dir, 'override-reasons.yaml')));
+  const rules = evidence && overrideReasons ? attempt(() => loadRules(dir, { evidence, overrideReasons })) : undefined;
+
+  const ruleMap = new Map<string, Rule>((rules ?? []).map((r) => [r.id, r]));
+  const serviceRules = new Map<string, Rule[]>();
+  for (const s of services ?? []) {
+    const list: Rule[] = [];
+    for (const [i, id] of s.ruleIds.entries()) {
+      const rule = ruleMap.get(id);
+      if (!rule) {
+        if (rules) problems.push({ file: s.file, field: `rules[${i}]`, message: `no rule "${id}" in rules/` });
+        continue;
+      }
+      const unserved = rule.hooks.filter((h) => !s.hooks.includes(h));
+      if (unserved.length === rule.hooks.length) problems.push({ file: s.file, field: `rules[${i}]`, message: `rule "${id}" runs on none of this service's hooks` });
+      list.push(rule);
+    }
+    serviceRules.set(s.id, list);
+  }
+  if (problems.length || !meta || !services || !clinical || !evidence || !rules) throw new KnowledgeError(problems);
+
+  const extract = createFactExtractor(clinical);
+  return {
+    name: meta.name,
+    version: meta.version,
+    dir,
+    services: new ServiceCatalog(services),
+    rules: ruleMap,
+    rulesFor: (service) => serviceRules.get(service.id) ?? [],
+    evidenceLinks: (ids) => evidence.links(ids),
+    hasEvidencePages: false,
+    extractFacts: extract,
+  };
+}

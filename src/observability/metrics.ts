@@ -1,0 +1,51 @@
+/**
+ * Prometheus metrics (GET /metrics). One registry per app, so several apps in one process (tests) never collide.
+ * Labels are bounded sets (service ids, hooks, rule ids, reasons): never a patient id, a token or a URL.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const FAST_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05];
+
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<'route' | 'service' | 'hook' | 'status'>;
+  httpDuration: Histogram<'route' | 'service' | 'hook' | 'status'>;
+  ruleDuration: Histogram<'rule'>;
+  ruleFailures: Counter<'rule'>;
+  cards: Counter<'rule' | 'indicator'>;
+  fhirRequests: Counter<'kind' | 'outcome'>;
+  fhirDuration: Histogram<'kind' | 'outcome'>;
+  prefetchKeys: Counter<'service' | 'source'>;
+  authFailures: Counter<'reason'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'ldn_cds_' });
+  const r = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({ name: 'ldn_cds_http_requests_total', help: 'HTTP requests by route, service, hook and status', labelNames: ['route', 'service', 'hook', 'status'], registers: r }),
+    httpDuration: new Histogram({ name: 'ldn_cds_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['route', 'service', 'hook', 'status'], buckets: LATENCY_BUCKETS, registers: r }),
+    ruleDuration: new Histogram({ name: 'ldn_cds_rule_evaluation_seconds', help: 'Time to evaluate one rule', labelNames: ['rule'], buckets: FAST_BUCKETS, registers: r }),
+    ruleFailures: new Counter({ name: 'ldn_cds_rule_failures_total', help: 'Rules that threw (isolated; other rules answered)', labelNames: ['rule'], registers: r }),
+    cards: new Counter({ name: 'ldn_cds_cards_total', help: 'Cards returned by rule and indicator', labelNames: ['rule', 'indicator'], registers: r }),
+    fhirRequests: new Counter({ name: 'ldn_cds_fhir_requests_total', help: 'Requests made to FHIR servers (kind: read, search, page)', labelNames: ['kind', 'outcome'], registers: r }),
+    fhirDuration: new Histogram({ name: 'ldn_cds_fhir_request_duration_seconds', help: 'FHIR request latency', labelNames: ['kind', 'outcome'], buckets: LATENCY_BUCKETS, registers: r }),
+    prefetchKeys: new Counter({ name: 'ldn_cds_prefetch_keys_total', help: 'Prefetch keys by how they were satisfied (prefetch, prefetch-null, prefetch-paged, fetched, unavailable)', labelNames: ['service', 'source'], registers: r }),
+    authFailures: new Counter({ name: 'ldn_cds_auth_failures_total', help: 'Rejected CDS client JWTs by reason', labelNames: ['reason'], registers: r }),
+  };
+}
+
+/** A gauge whose value is read when Prometheus scrapes (e.g. a queue depth owned by another module). */
+export function gaugeFrom(metrics: Metrics, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [metrics.registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}

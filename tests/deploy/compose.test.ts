@@ -1,0 +1,35 @@
+/** docker-compose.yml is for users (no Docker engine here): check it parses and agrees with the config schema. */
+import { describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { CONFIG_VARIABLES, PROJECT_ROOT, loadConfig } from '../../src/config.js';
+
+const compose = parse(readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, { ports?: string[]; environment?: Record<string, string>; depends_on?: Record<string, unknown> }>;
+};
+
+describe('docker-compose.yml', () => {
+  test('runs the service with HAPI FHIR, PostgreSQL and Redis', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['hapi', 'ldn-cds', 'postgres', 'redis']);
+    expect(compose.services['ldn-cds']!.ports).toContain('3000:3000');
+    expect(compose.services.hapi!.ports).toContain('8080:8080');
+  });
+
+  test('sets only variables the service knows, and they validate as a production config', () => {
+    const env = compose.services['ldn-cds']!.environment!;
+    for (const name of Object.keys(env)) expect(CONFIG_VARIABLES, name).toContain(name);
+    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[^}]+\}/g, 'from-env')]));
+    const config = loadConfig(resolved);
+    expect(config.env).toBe('production');
+    expect(config.authMode).toBe('required');
+  });
+
+  test('wires the service to the other containers by name', () => {
+    const env = compose.services['ldn-cds']!.environment!;
+    expect(env.DATABASE_URL).toMatch(/@postgres:5432\//);
+    expect(env.REDIS_URL).toBe('redis://redis:6379');
+    expect(env.FHIR_SERVER_ALLOWLIST).toContain('http://hapi:8080/fhir');
+    expect(Object.keys(compose.services['ldn-cds']!.depends_on ?? {})).toEqual(expect.arrayContaining(['postgres', 'redis']));
+  });
+});
