@@ -1,0 +1,155 @@
+/**
+ * Fact extraction: Chart → PatientFacts, in one pass over the chart. Knowledge (value sets + lexicon) is loaded
+ * once at start-up. Per resource, the time-independent part of normalisation is memoised in a bounded LRU keyed by
+ * a SHA-1 of the resource's JSON and its source kind, so a chart that is sent again (EHRs resend it on every
+ * keystroke) costs a hash and a lookup per resource. Date-dependent fields are computed after the cache.
+ *
+ * focus: order-select → the selected draft orders (all drafts when selections are absent, empty or match none);
+ * order-sign → all drafts; patient-view → current medications. orders: all draft MedicationRequests.
+ * medications: MedicationStatements and non-draft MedicationRequests. Excluded ones (entered-in-error, not-taken,
+ * cancelled, drafts outside draftOrders) are left out of focus, orders and medications. Non-medication draft
+ * resources (ServiceRequest, …) are ignored.
+ */
+import { hash } from 'node:crypto';
+import path from 'node:path';
+import { KnowledgeError } from '../knowledge/errors.js';
+import { resolveMedication, type Chart } from '../data/chart.js';
+import { deepFreeze, LruCache } from './cache.js';
+import { CONDITION_VALUE_SETS, normaliseCondition } from './conditions.js';
+import type { ConditionFact, MedicationFact, MedicationSource, PatientFacts } from './facts.js';
+import { loadLexicon, type Lexicon } from './lexicon.js';
+import { finaliseMedication, MEDICATION_VALUE_SETS, medicationReferenceOf, normaliseMedication, type MedicationBase } from './medications.js';
+import { loadValueSets, type ValueSetIndex } from './valuesets.js';
+
+export interface ClinicalKnowledge {
+  valueSets: ValueSetIndex;
+  lexicon: Lexicon;
+}
+
+/** Value-set ids src/clinical cannot work without. */
+export const REQUIRED_VALUE_SETS: readonly string[] = [...MEDICATION_VALUE_SETS, ...CONDITION_VALUE_SETS];
+
+export const VALUESETS_DIR = 'valuesets';
+export const LEXICON_FILE = 'medication-names.yaml';
+
+/** Load cds-services/valuesets/*.json and cds-services/medication-names.yaml; every problem is reported in one KnowledgeError. */
+export function loadClinicalKnowledge(dir: string): ClinicalKnowledge {
+  const problems: KnowledgeError['problems'] = [];
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof KnowledgeError) problems.push(...e.problems);
+      else throw e;
+      return undefined;
+    }
+  };
+  const valueSets = attempt(() => loadValueSets(path.join(dir, VALUESETS_DIR), REQUIRED_VALUE_SETS));
+  const lexicon = attempt(() => loadLexicon(path.join(dir, LEXICON_FILE), LEXICON_FILE));
+  if (problems.length || !valueSets || !lexicon) throw new KnowledgeError(problems);
+  return { valueSets, lexicon };
+}
+
+export interface FactExtractorOptions {
+  /** Entries in each per-resource cache, medications and conditions (default 20,000 each). */
+  cacheSize?: number;
+}
+
+export interface FactExtractor {
+  (chart: Chart, now: Date): PatientFacts;
+  /** Cache counters, for benchmarks and tests. */
+  cacheStats(): { hits: number; misses: number; size: number };
+}
+
+interface MedicationEntry {
+  base: MedicationBase;
+  /** Hash of the external Medication the base was built with ('' when none was found). */
+  medicationKey?: string;
+}
+
+type ResourceLike = { resourceType?: unknown; contained?: unknown[] };
+
+function contentKey(kind: string, value: unknown): string {
+  return hash('sha1', `${kind}\u0000${JSON.stringify(value)}`, 'base64');
+}
+
+function isResource(r: unknown): r is ResourceLike {
+  return !!r && typeof r === 'object' && typeof (r as ResourceLike).resourceType === 'string';
+}
+
+export function createFactExtractor(knowledge: ClinicalKnowledge, options: FactExtractorOptions = {}): FactExtractor {
+  const medicationCache = new LruCache<string, MedicationEntry>(options.cacheSize ?? 20_000);
+  const conditionCache = new LruCache<string, ConditionFact>(options.cacheSize ?? 20_000);
+
+  const externalMedication = (resource: ResourceLike, reference: string | undefined, chart: Chart): { medication: unknown; key: string } => {
+    const medication = resolveMedication(resource as Parameters<typeof resolveMedication>[0], reference, chart);
+    return { medication, key: medication ? contentKey('Medication', medication) : '' };
+  };
+
+  const medicationBase = (resource: ResourceLike, source: MedicationSource, chart: Chart): MedicationBase => {
+    const key = contentKey(`${String(resource.resourceType)}|${source}`, resource);
+    const hit = medicationCache.get(key);
+    if (hit && hit.medicationKey === undefined) return hit.base;
+    if (hit?.base.externalReference !== undefined) {
+      // The resource is unchanged, but the Medication it references lives outside it: check that too.
+      if (externalMedication(resource, hit.base.externalReference, chart).key === hit.medicationKey) return hit.base;
+    }
+    const reference = medicationReferenceOf(resource);
+    const external = reference && !reference.startsWith('#') ? externalMedication(resource, reference, chart) : undefined;
+    const medication = external ? external.medication : reference ? resolveMedication(resource as Parameters<typeof resolveMedication>[0], reference, chart) : undefined;
+    const base = normaliseMedication({ resource: resource as { resourceType: string }, source, medication }, knowledge);
+    medicationCache.set(key, external ? { base, medicationKey: external.key } : { base });
+    return base;
+  };
+
+  const conditionFact = (resource: ResourceLike, index: number): ConditionFact => {
+    const key = contentKey('Condition', resource);
+    let fact = conditionCache.get(key);
+    if (!fact) {
+      fact = deepFreeze(normaliseCondition(resource, knowledge.valueSets));
+      conditionCache.set(key, fact);
+    }
+    return fact.ref === 'Condition/#' ? { ...fact, ref: `Condition/#${index}` } : fact;
+  };
+
+  const extract = (chart: Chart, now: Date): PatientFacts => {
+    const orders: MedicationFact[] = [];
+    const selectedOrders: MedicationFact[] = [];
+    const selections = new Set(chart.selections ?? []);
+    (chart.draftOrders ?? []).forEach((r: unknown, i: number) => {
+      if (!isResource(r) || r.resourceType !== 'MedicationRequest') return;
+      const fact = finaliseMedication(medicationBase(r, 'draft-order', chart), now, `MedicationRequest/#${i}`);
+      if (fact.excluded) return;
+      orders.push(fact);
+      if (selections.has(fact.ref)) selectedOrders.push(fact);
+    });
+
+    const medications: MedicationFact[] = [];
+    const conditions: ConditionFact[] = [];
+    (chart.resources ?? []).forEach((r: unknown, i: number) => {
+      if (!isResource(r)) return;
+      if (r.resourceType === 'MedicationStatement' || r.resourceType === 'MedicationRequest') {
+        const source: MedicationSource = r.resourceType === 'MedicationStatement' ? 'medication-statement' : 'medication-request';
+        const fact = finaliseMedication(medicationBase(r, source, chart), now, `${r.resourceType}/#${i}`);
+        if (!fact.excluded) medications.push(fact);
+      } else if (r.resourceType === 'Condition') {
+        conditions.push(conditionFact(r, i));
+      }
+    });
+
+    let focus: MedicationFact[];
+    if (chart.hook === 'patient-view') focus = medications.filter((m) => m.current);
+    else if (chart.hook === 'order-select' && selectedOrders.length) focus = selectedOrders;
+    else focus = orders;
+
+    return { hook: chart.hook, now: now.toISOString(), focus, orders, medications, conditions };
+  };
+
+  return Object.assign(extract, {
+    cacheStats: () => ({
+      hits: medicationCache.hits + conditionCache.hits,
+      misses: medicationCache.misses + conditionCache.misses,
+      size: medicationCache.size + conditionCache.size,
+    }),
+  });
+}

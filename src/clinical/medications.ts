@@ -1,0 +1,227 @@
+/**
+ * MedicationStatement / MedicationRequest (+ referenced Medication) → MedicationFact. This is done in two steps so
+ * the costly part can be cached:
+ * 1. `normaliseMedication` (time-independent; FHIRPath, value sets, lexicon, dose): codes, ingredients,
+ *    classification, dose, the status class and the dates it needs.
+ * 2. `finaliseMedication` (cheap; needs `now`): current/past/excluded, lastUseDate and daysSinceLastUse.
+ *
+ * Classification (terminology.md §1.2, valuesets/README.md):
+ * - opioid: any code in opioids-all, opioid-analgesics-cdc, opioid-ingredients, opioid-atc (ATC hierarchy), or an
+ *   Embeda/Troxyca code (naltrexone-opioid-combinations minus naltrexone-bupropion-combinations), or an opioid
+ *   ingredient or brand named in the product text.
+ * - naltrexone: naltrexone.json, naltrexone-opioid-combinations.json, or a naltrexone name (incl. "LDN").
+ *   An opioid product (Embeda, Troxyca) has isNaltrexone true and **no** naltrexoneRole: it is an opioid.
+ * - naltrexoneRole: Contrave code or bupropion + naltrexone → bupropion-combination. Otherwise, with naltrexone
+ *   alone: a daily dose <= 5 mg (and a single dose <= 5 mg when known) → ldn; low-dose wording, or "compounded"
+ *   with a strength <= 5 mg per unit → ldn; a naltrexone-full-dose code or a dose > 5 mg → full-dose; else unknown-dose.
+ * - interferon-beta and glatiramer: their value sets or names/brands (glatiramer is not an interferon).
+ */
+import fhirpath from 'fhirpath';
+import r4 from 'fhirpath/fhir-context/r4/index.js';
+import type { CodeRef, IngredientFact, MedicationFact, MedicationSource, NaltrexoneRole } from './facts.js';
+import { deepFreeze } from './cache.js';
+import { readDose } from './dose.js';
+import { displayTexts, ingredientsFromMedication, ingredientsFromTexts, principalStrength, toCodeRef } from './ingredients.js';
+import type { Lexicon } from './lexicon.js';
+import { resolveTiming, statusClass, type StatusClass } from './status.js';
+import type { ValueSetIndex } from './valuesets.js';
+
+/** Value sets this module reads; loading fails when one is missing. */
+export const MEDICATION_VALUE_SETS = [
+  'opioids-all',
+  'opioid-analgesics-cdc',
+  'opioid-ingredients',
+  'opioid-atc',
+  'naltrexone',
+  'naltrexone-full-dose',
+  'naltrexone-opioid-combinations',
+  'naltrexone-bupropion-combinations',
+  'interferon-beta',
+  'glatiramer',
+] as const;
+
+const OPIOID_SETS = ['opioids-all', 'opioid-analgesics-cdc', 'opioid-ingredients', 'opioid-atc'] as const;
+
+/** FHIRPath expressions read from MedicationStatement / MedicationRequest (exported so tests can re-evaluate them). */
+export const MEDICATION_PATHS = {
+  id: 'id',
+  status: 'status',
+  conceptCodings: 'medication.ofType(CodeableConcept).coding',
+  conceptText: 'medication.ofType(CodeableConcept).text',
+  reference: 'medication.ofType(Reference).reference',
+  referenceDisplay: 'medication.ofType(Reference).display',
+  statementDosage: 'dosage',
+  requestDosage: 'dosageInstruction',
+  effectiveStart: 'effective.ofType(Period).start',
+  effectiveEnd: 'effective.ofType(Period).end',
+  effectiveDateTime: 'effective.ofType(dateTime)',
+  validityEnd: 'dispenseRequest.validityPeriod.end',
+} as const;
+
+/** FHIRPath expressions read from a Medication resource. */
+export const MEDICATION_RESOURCE_PATHS = {
+  codings: 'code.coding',
+  text: 'code.text',
+  ingredients: 'ingredient',
+} as const;
+
+type Compiled<T extends Record<string, string>> = Record<keyof T, (resource: unknown) => unknown[]>;
+function compileAll<T extends Record<string, string>>(paths: T): Compiled<T> {
+  return Object.fromEntries(Object.entries(paths).map(([k, expr]) => [k, fhirpath.compile(expr, r4)])) as Compiled<T>;
+}
+const P = compileAll(MEDICATION_PATHS);
+const M = compileAll(MEDICATION_RESOURCE_PATHS);
+
+function str(values: unknown[]): string | undefined {
+  const v = values.find((x) => typeof x === 'string' && x.trim());
+  return typeof v === 'string' ? v.trim() : undefined;
+}
+function codeRefs(values: unknown[]): CodeRef[] {
+  return values.map(toCodeRef).filter((c): c is CodeRef => !!c);
+}
+
+export interface MedicationInput {
+  /** The MedicationStatement or MedicationRequest as sent (read only, never mutated). */
+  resource: { resourceType: string; contained?: unknown[] };
+  source: MedicationSource;
+  /** The Medication that medication[x] references (contained or bundled/fetched), already resolved. */
+  medication?: unknown;
+}
+
+/** The time-independent part of a MedicationFact plus what `finaliseMedication` needs. Frozen: cached across requests. */
+export interface MedicationBase {
+  fact: Readonly<Omit<MedicationFact, 'current' | 'past' | 'excluded' | 'lastUseDate' | 'daysSinceLastUse'>>;
+  statusClass: StatusClass;
+  /** effectivePeriod.end ?? effectiveDateTime ?? dispenseRequest.validityPeriod.end, as sent. */
+  lastUse?: string;
+  /** effectivePeriod.end (statements), as sent. */
+  periodEnd?: string;
+  /** medicationReference.reference when it points outside the resource ("Medication/1"), so cache hits can re-check it. */
+  externalReference?: string;
+}
+
+export interface Classifier {
+  valueSets: ValueSetIndex;
+  lexicon: Lexicon;
+}
+
+/** The reference medication[x] holds, read with FHIRPath (for resolving before normalisation). */
+export function medicationReferenceOf(resource: unknown): string | undefined {
+  return str(P.reference(resource));
+}
+
+const MAX_NAME = 100;
+function shortName(name: string): string {
+  const n = name.replace(/\s+/g, ' ').trim();
+  return n.length > MAX_NAME ? `${n.slice(0, MAX_NAME - 1)}…` : n;
+}
+
+function has(k: Classifier, ids: readonly string[], codes: readonly CodeRef[]): boolean {
+  return k.valueSets.hasAny(ids, codes);
+}
+
+/** Step 1: everything that does not depend on the evaluation date. */
+export function normaliseMedication(input: MedicationInput, k: Classifier): MedicationBase {
+  const r = input.resource;
+  const resourceType = r.resourceType === 'MedicationStatement' ? 'MedicationStatement' : 'MedicationRequest';
+  const id = str(P.id(r));
+  const status = str(P.status(r)) ?? '';
+  const med = input.medication;
+
+  const productCodes = [...codeRefs(P.conceptCodings(r)), ...(med ? codeRefs(M.codings(med)) : [])];
+  const conceptText = str(P.conceptText(r));
+  const medText = med ? str(M.text(med)) : undefined;
+  const refDisplay = str(P.referenceDisplay(r));
+  const productTexts = [conceptText, medText, refDisplay, ...displayTexts(productCodes, k.valueSets)].filter((t): t is string => !!t);
+
+  const listed = med ? ingredientsFromMedication(M.ingredients(med), k.lexicon, k.valueSets) : [];
+  const ingredients: IngredientFact[] = listed.length ? listed : ingredientsFromTexts(productTexts, k.lexicon);
+  const allCodes = [...productCodes, ...ingredients.flatMap((i) => i.codes)];
+  const names = new Set([...ingredients.map((i) => i.name), ...productTexts.flatMap((t) => k.lexicon.ingredientsIn(t))]);
+  const classes = new Set([...names].map((n) => k.lexicon.classOf(n)));
+
+  const opioidCombination = has(k, ['naltrexone-opioid-combinations'], allCodes) && !has(k, ['naltrexone-bupropion-combinations'], allCodes);
+  const isOpioid = has(k, OPIOID_SETS, allCodes) || opioidCombination || classes.has('opioid');
+  const isNaltrexone = has(k, ['naltrexone', 'naltrexone-opioid-combinations'], allCodes) || classes.has('naltrexone');
+  const isBupropionCombination = has(k, ['naltrexone-bupropion-combinations'], allCodes) || (isNaltrexone && classes.has('bupropion'));
+  const isInterferonBeta = has(k, ['interferon-beta'], allCodes) || classes.has('interferon-beta');
+  const isGlatiramer = has(k, ['glatiramer'], allCodes) || classes.has('glatiramer');
+
+  const dosages = resourceType === 'MedicationStatement' ? P.statementDosage(r) : P.requestDosage(r);
+  const strength = principalStrength(ingredients, isOpioid, (n) => k.lexicon.classOf(n), productTexts);
+  const dose = readDose(dosages, strength, productTexts);
+
+  let naltrexoneRole: NaltrexoneRole | undefined;
+  if (isNaltrexone && !isOpioid) {
+    if (isBupropionCombination) naltrexoneRole = 'bupropion-combination';
+    else {
+      const sigTexts = dose.doseText ? [dose.doseText] : [];
+      const wording = [...productTexts, ...sigTexts];
+      const naltrexoneStrength = ingredients.find((i) => i.name === 'naltrexone')?.strengthMg ?? strength?.mg;
+      const daily = dose.dailyDoseMg;
+      const single = dose.doseMg;
+      if (daily !== undefined && daily <= 5 && (single === undefined || single <= 5)) naltrexoneRole = 'ldn';
+      else if (wording.some((t) => k.lexicon.hasLowDoseWording(t))) naltrexoneRole = 'ldn';
+      else if (naltrexoneStrength !== undefined && naltrexoneStrength <= 5 && wording.some((t) => k.lexicon.hasCompoundedWording(t))) naltrexoneRole = 'ldn';
+      else if (has(k, ['naltrexone-full-dose'], allCodes) || (daily !== undefined && daily > 5) || (single !== undefined && single > 5)) naltrexoneRole = 'full-dose';
+      else naltrexoneRole = 'unknown-dose';
+    }
+  }
+
+  const name = shortName(
+    conceptText ?? medText ?? productCodes.find((c) => c.display)?.display ?? refDisplay ?? (ingredients.map((i) => i.name).join(' / ') || 'Unnamed medication'),
+  );
+
+  const fact: MedicationBase['fact'] = {
+    ref: `${resourceType}/${id ?? '#'}`,
+    resourceType,
+    source: input.source,
+    name,
+    codes: productCodes,
+    ingredients,
+    isNaltrexone,
+    ...(naltrexoneRole ? { naltrexoneRole } : {}),
+    isOpioid,
+    isInterferonBeta,
+    isGlatiramer,
+    ...(dose.doseMg !== undefined ? { doseMg: dose.doseMg } : {}),
+    ...(dose.dailyDoseMg !== undefined ? { dailyDoseMg: dose.dailyDoseMg } : {}),
+    ...(dose.doseBasis ? { doseBasis: dose.doseBasis } : {}),
+    ...(dose.frequencyPerDay !== undefined ? { frequencyPerDay: dose.frequencyPerDay } : {}),
+    ...(dose.atBedtime !== undefined ? { atBedtime: dose.atBedtime } : {}),
+    ...(dose.route ? { route: dose.route } : {}),
+    status,
+    ...effectiveDates(r, resourceType),
+    ...(dose.doseText ? { doseText: dose.doseText } : {}),
+  };
+
+  const periodEnd = resourceType === 'MedicationStatement' ? str(P.effectiveEnd(r)) : undefined;
+  const lastUse = periodEnd ?? str(P.effectiveDateTime(r)) ?? str(P.validityEnd(r));
+  const reference = medicationReferenceOf(r);
+  const base: MedicationBase = {
+    fact,
+    statusClass: statusClass(resourceType, input.source, status),
+    ...(lastUse ? { lastUse } : {}),
+    ...(periodEnd ? { periodEnd } : {}),
+    ...(reference && !reference.startsWith('#') ? { externalReference: reference } : {}),
+  };
+  return deepFreeze(base);
+}
+
+function effectiveDates(r: unknown, resourceType: string): { effectiveStart?: string; effectiveEnd?: string } {
+  if (resourceType !== 'MedicationStatement') return {};
+  const start = str(P.effectiveStart(r)) ?? str(P.effectiveDateTime(r));
+  const end = str(P.effectiveEnd(r));
+  return { ...(start ? { effectiveStart: start } : {}), ...(end ? { effectiveEnd: end } : {}) };
+}
+
+/**
+ * Step 2: apply the evaluation date. `fallbackRef` replaces the "#" placeholder of resources without an id
+ * (e.g. "MedicationRequest/#0" for the first draft order).
+ */
+export function finaliseMedication(base: MedicationBase, now: Date, fallbackRef?: string): MedicationFact {
+  const timing = resolveTiming(base.statusClass, base.lastUse, base.periodEnd, now);
+  const fact: MedicationFact = { ...base.fact, ...timing };
+  if (fallbackRef && fact.ref.endsWith('/#')) fact.ref = fallbackRef;
+  return fact;
+}

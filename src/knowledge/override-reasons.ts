@@ -1,0 +1,79 @@
+/**
+ * Override reasons (cds-services/override-reasons.yaml): a LOCAL code system of reasons a clinician
+ * can give for not following a card. Rules pick a subset by code; cards carry them as Codings with
+ * a display (CDS Hooks §5: display is required for override reasons).
+ * `acknowledges` and `suppressDays` tell feedback handling whether the card may be held back afterwards.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import type { Coding } from '../cards/types.js';
+import { ProblemList, readKnowledgeFile } from './read-yaml.js';
+
+const ReasonSchema = z
+  .object({
+    code: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be kebab-case (a-z, 0-9, -)'),
+    display: z.string().min(1).max(100),
+    /** True when the reason means "clinician acknowledged the risk: do not repeat this card". */
+    acknowledges: z.boolean(),
+    /** How long an acknowledged card stays held back; absent = until the data it was about changes. */
+    suppressDays: z.number().int().positive().optional(),
+  })
+  .strict()
+  .refine((r) => r.acknowledges || r.suppressDays === undefined, {
+    message: 'suppressDays only applies to a reason that acknowledges the card',
+    path: ['suppressDays'],
+  });
+
+const OverrideReasonFileSchema = z
+  .object({
+    /** Canonical URL of the local code system. */
+    system: z.string().url(),
+    /** Must be true: these codes are defined here, not by HL7, SNOMED CT or any other terminology. */
+    local: z.literal(true),
+    description: z.string().min(1),
+    reasons: z.array(ReasonSchema).min(1),
+  })
+  .strict();
+
+export interface OverrideReason {
+  system: string;
+  code: string;
+  display: string;
+  acknowledges: boolean;
+  suppressDays?: number;
+}
+
+export interface OverrideReasonCatalogue {
+  readonly system: string;
+  get(code: string): OverrideReason | undefined;
+  all(): readonly OverrideReason[];
+  /** Codings (system, code, display) for these codes, in order. Throws on an unknown code. */
+  codings(codes: readonly string[]): Coding[];
+}
+
+/** Load and validate cds-services/override-reasons.yaml. Throws a KnowledgeError listing every problem. */
+export function loadOverrideReasons(file: string): OverrideReasonCatalogue {
+  const label = path.basename(file);
+  const parsed = readKnowledgeFile(file, label, OverrideReasonFileSchema);
+  const problems = new ProblemList();
+  const byCode = new Map<string, OverrideReason>();
+  parsed.reasons.forEach((reason, i) => {
+    if (byCode.has(reason.code)) problems.add(label, `reasons[${i}].code`, `duplicate code "${reason.code}"`);
+    byCode.set(reason.code, { system: parsed.system, ...reason });
+  });
+  problems.throwIfAny();
+  const reasons = [...byCode.values()];
+
+  return {
+    system: parsed.system,
+    get: (code) => byCode.get(code),
+    all: () => reasons,
+    codings(codes) {
+      return codes.map((code) => {
+        const reason = byCode.get(code);
+        if (!reason) throw new Error(`Unknown override reason "${code}"`);
+        return { system: reason.system, code: reason.code, display: reason.display };
+      });
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Reading one knowledge file (cds-services/*.yaml): YAML syntax, then a zod schema.
+ * Every problem becomes a KnowledgeError entry naming the file and the field path
+ * (e.g. `rules/ldn-with-opioid.yaml: card.indicator: Invalid enum value ...`).
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { ZodType, ZodTypeDef } from 'zod';
+import { formatPath } from '../http/outcomes.js';
+import { KnowledgeError } from './errors.js';
+
+export type KnowledgeProblem = KnowledgeError['problems'][number];
+
+/**
+ * Read `file`, parse it as YAML and validate it with `schema`.
+ * `label` is how the file is named in errors (e.g. "rules/ldn-with-opioid.yaml").
+ * Throws a KnowledgeError listing every schema issue at once.
+ */
+export function readKnowledgeFile<T>(file: string, label: string, schema: ZodType<T, ZodTypeDef, unknown>): T {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw KnowledgeError.one(label, '', `cannot be read: ${(e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (e) {
+    const message = e instanceof YAMLParseError ? e.message.split('\n')[0] : (e as Error).message;
+    throw KnowledgeError.one(label, '', `YAML syntax error: ${message}`);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw new KnowledgeError(
+      parsed.error.issues.map((issue) => ({ file: label, field: formatPath(issue.path), message: issue.message })),
+    );
+  }
+  return parsed.data;
+}
+
+/** Collects problems from several steps so a loader can report them all together. */
+export class ProblemList {
+  readonly items: KnowledgeProblem[] = [];
+
+  add(file: string, field: string, message: string): void {
+    this.items.push({ file, field, message });
+  }
+
+  /** Run `step`; a KnowledgeError it throws is recorded instead of propagated. Returns undefined on failure. */
+  collect<T>(step: () => T): T | undefined {
+    try {
+      return step();
+    } catch (e) {
+      if (!(e instanceof KnowledgeError)) throw e;
+      this.items.push(...e.problems);
+      return undefined;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.items.length > 0) throw new KnowledgeError(this.items);
+  }
+}

@@ -1,0 +1,40 @@
+import { describe, expect, test } from 'vitest';
+import { draftOrder, ldnOrder, ldnStatement, noDrafts, orderFacts, patientViewFacts, opioid, statement } from '../helpers/facts.js';
+import { projectRule } from './project-rules.js';
+
+const rule = projectRule('opioid-with-naltrexone');
+const oxycodoneOrder = (): ReturnType<typeof draftOrder> => draftOrder('oxycodone 5 mg oral tablet', { isOpioid: true });
+
+describe('opioid-with-naltrexone', () => {
+  test('opioid order for a patient taking LDN → critical card suggesting removal of the opioid draft', () => {
+    const order = oxycodoneOrder();
+    const ldn = ldnStatement(4.5);
+    const card = rule.evaluate(orderFacts({ focus: [order], medications: [ldn] }), noDrafts);
+
+    expect(card).toMatchObject({ indicator: 'critical', concern: 'naltrexone-opioid' });
+    expect(card?.summary).toBe('Contraindicated: opioid oxycodone 5 mg oral tablet for a patient taking Naltrexone 4.5 mg capsule (compounded)');
+    expect(card?.suggestions?.[0]?.actions).toEqual([{ type: 'delete', description: expect.any(String), resourceId: order.ref }]);
+    expect(card?.subjects).toEqual([order.ref, ldn.ref]);
+    expect(card?.overrideReasons?.length).toBeGreaterThan(0);
+  });
+
+  test('LDN in another draft order of the same call counts', () => {
+    const order = oxycodoneOrder();
+    const card = rule.evaluate(orderFacts({ hook: 'order-select', focus: [order], orders: [order, ldnOrder(1.5)] }), noDrafts);
+    expect(card?.indicator).toBe('critical');
+  });
+
+  test('no card when the naltrexone was stopped', () => {
+    const stopped = ldnStatement(4.5, { status: 'completed', current: false, past: true });
+    expect(rule.evaluate(orderFacts({ focus: [oxycodoneOrder()], medications: [stopped] }), noDrafts)).toBeNull();
+  });
+
+  test('no card for an opioid order without naltrexone', () => {
+    expect(rule.evaluate(orderFacts({ focus: [oxycodoneOrder()], medications: [statement('metformin 500 mg')] }), noDrafts)).toBeNull();
+  });
+
+  test('does not run on patient-view (ldn-with-opioid covers it there)', () => {
+    expect(rule.hooks).not.toContain('patient-view');
+    expect(rule.evaluate(patientViewFacts({ medications: [opioid(), ldnStatement(4.5)] }), noDrafts)).toBeNull();
+  });
+});
