@@ -1,0 +1,72 @@
+/**
+ * The JWT never reaches a log line: a successful and several refused requests run with a real pino logger
+ * (trace level) writing into memory; neither the token, nor its signature, nor "Bearer <token>" may appear.
+ * Refusal lines must still carry reason, iss, jti and kid, so operators can investigate.
+ */
+import request from 'supertest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createAuth } from '../../src/auth/index.js';
+import { testConfig, type Config } from '../../src/config.js';
+import { captureLogs, createAuthTestApp, generateTestKey, jwksOf, signToken, validClaims, writeTrustedClients, type TestKey } from '../helpers/jwt.js';
+
+const BASE = 'https://cds.example.org';
+const ISS = 'https://ehr.example.org';
+const SERVICE = '/cds-services/ldn-patient-view';
+const NOW_MS = Date.UTC(2031, 8, 9, 9, 0, 0);
+
+let key: TestKey;
+let config: Config;
+
+beforeAll(async () => {
+  key = await generateTestKey('ES384', 'log-test-key');
+  config = testConfig({ AUTH_MODE: 'required', TRUSTED_CLIENTS: await writeTrustedClients([{ iss: ISS, jwks: jwksOf(key) }]), PUBLIC_BASE_URL: BASE });
+});
+
+function expectNoTokenIn(text: string, token: string): void {
+  const signature = token.split('.')[2]!;
+  expect(text).not.toContain(token);
+  expect(text).not.toContain(signature);
+  expect(text).not.toContain(`Bearer ${token}`);
+  expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\./);
+}
+
+describe('log hygiene', () => {
+  it('logs no token on success, on refusal, and on a replay', async () => {
+    const logs = captureLogs('trace');
+    const auth = await createAuth(config, { logger: logs.logger, now: () => NOW_MS });
+    const app = createAuthTestApp(auth);
+    const claims = validClaims({ iss: ISS, aud: BASE + SERVICE, nowMs: NOW_MS });
+    const good = await signToken(key, claims);
+    const wrongAud = await signToken(key, { ...claims, jti: 'jti-wrong-aud', aud: `${BASE}/cds-services` });
+
+    expect((await request(app).post(SERVICE).set('Authorization', `Bearer ${good}`).send({})).status).toBe(200);
+    expect((await request(app).post(SERVICE).set('Authorization', `Bearer ${good}`).send({})).status).toBe(401);
+    expect((await request(app).post(SERVICE).set('Authorization', `Bearer ${wrongAud}`).send({})).status).toBe(401);
+
+    const refusals = logs.lines().filter((l) => typeof l.reason === 'string');
+    expect(refusals).toEqual([
+      expect.objectContaining({ level: 'warn', reason: 'replayed-jti', iss: ISS, jti: claims.jti, kid: key.kid, path: SERVICE }),
+      expect.objectContaining({ level: 'warn', reason: 'bad-audience', iss: ISS, jti: 'jti-wrong-aud', kid: key.kid }),
+    ]);
+    expectNoTokenIn(logs.text(), good);
+    expectNoTokenIn(logs.text(), wrongAud);
+    await auth.close();
+  });
+
+  it('scrubs a token smuggled into the logged claims (iss, jti, kid)', async () => {
+    const logs = captureLogs('trace');
+    const auth = await createAuth(config, { logger: logs.logger, now: () => NOW_MS });
+    const secret = await signToken(key, validClaims({ iss: ISS, aud: BASE + SERVICE, nowMs: NOW_MS }));
+    const smuggler = await signToken(
+      key,
+      { ...validClaims({ iss: `${ISS} Bearer ${secret}`, aud: BASE + SERVICE, nowMs: NOW_MS }), jti: secret },
+      { kid: secret },
+    );
+    const res = await request(createAuthTestApp(auth)).post(SERVICE).set('Authorization', `Bearer ${smuggler}`).send({});
+    expect(res.status).toBe(401);
+    expect(logs.refusalReasons()).toEqual(['unknown-issuer']);
+    expectNoTokenIn(logs.text(), secret);
+    expectNoTokenIn(logs.text(), smuggler);
+    await auth.close();
+  });
+});
