@@ -43,6 +43,12 @@ export interface MedicationFact {
   source: MedicationSource;
   /** Human-readable name for cards: Medication.code.text / coding display / ingredient names. */
   name: string;
+  /**
+   * A short clinical label for card summaries (read in two seconds): the recognised ingredients, with the daily
+   * dose for naltrexone, e.g. "LDN 4.5 mg/day", "naltrexone 50 mg/day", "oxycodone", "interferon beta-1a";
+   * the name when no ingredient is recognised.
+   */
+  label: string;
   codes: CodeRef[];
   ingredients: IngredientFact[];
   isNaltrexone: boolean;

@@ -116,6 +116,18 @@ function shortName(name: string): string {
   return n.length > MAX_NAME ? `${n.slice(0, MAX_NAME - 1)}…` : n;
 }
 
+/** Classes worth naming in a summary; "other" ingredients (e.g. guaifenesin) are left to the full name. */
+const LABELLED_CLASSES = new Set(['opioid', 'naltrexone', 'bupropion', 'interferon-beta', 'glatiramer']);
+
+/** The short label for summaries (see MedicationFact.label). */
+function clinicalLabel(names: ReadonlySet<string>, lexicon: Lexicon, role: NaltrexoneRole | undefined, dailyDoseMg: number | undefined, fallback: string): string {
+  const perDay = dailyDoseMg !== undefined ? ` ${+dailyDoseMg.toFixed(3)} mg/day` : '';
+  if (role === 'ldn') return `LDN${perDay}`;
+  if (role === 'full-dose' || role === 'unknown-dose') return `naltrexone${perDay}`;
+  const canonical = [...new Set([...names].map((n) => lexicon.canonicalIngredient(n) ?? n))].filter((n) => LABELLED_CLASSES.has(lexicon.classOf(n) ?? 'other'));
+  return canonical.length ? canonical.sort().join('/') : fallback;
+}
+
 function has(k: Classifier, ids: readonly string[], codes: readonly CodeRef[]): boolean {
   return k.valueSets.hasAny(ids, codes);
 }
@@ -177,6 +189,7 @@ export function normaliseMedication(input: MedicationInput, k: Classifier): Medi
     resourceType,
     source: input.source,
     name,
+    label: clinicalLabel(names, k.lexicon, naltrexoneRole, dose.dailyDoseMg, name),
     codes: productCodes,
     ingredients,
     isNaltrexone,

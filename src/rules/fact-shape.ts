@@ -10,7 +10,7 @@ const PATIENT_FIELDS: Record<keyof PatientFacts, true> = {
 };
 
 const MEDICATION_FIELDS: Record<keyof MedicationFact, true> = {
-  ref: true, resourceType: true, source: true, name: true, codes: true, ingredients: true,
+  ref: true, resourceType: true, source: true, name: true, label: true, codes: true, ingredients: true,
   isNaltrexone: true, naltrexoneRole: true, isOpioid: true, isInterferonBeta: true, isGlatiramer: true,
   doseMg: true, dailyDoseMg: true, doseBasis: true, frequencyPerDay: true, atBedtime: true, route: true,
   status: true, current: true, past: true, excluded: true, effectiveStart: true, effectiveEnd: true,
@@ -35,6 +35,7 @@ const sampleMedication: MedicationFact = {
   resourceType: 'MedicationRequest',
   source: 'draft-order',
   name: 'sample medication',
+  label: 'LDN 4.5 mg/day',
   codes: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '7243', display: 'naltrexone' }],
   ingredients: [{ name: 'naltrexone', codes: [], strengthMg: 4.5, strengthPer: 'capsule' }],
   isNaltrexone: true,

@@ -220,3 +220,17 @@ describe('FHIRPath reads', () => {
     expect(JSON.stringify(resource)).toBe(before);
   });
 });
+
+describe('short clinical labels for card summaries', () => {
+  it.each([
+    ['compounded LDN text with a bedtime sig', 'LDN 4.5 mg/day', draft('a', { text: 'Naltrexone 4.5 mg capsule (compounded)' }, { dosageInstruction: [{ text: '4.5 mg at bedtime' }] })],
+    ['the 50 mg tablet, once daily', 'naltrexone 50 mg/day', draft('b', { coding: [rx('1483744', 'naltrexone hydrochloride 50 MG Oral Tablet')] }, { dosageInstruction: [{ text: '1 tablet daily' }] })],
+    ['oxycodone by RxNorm code', 'oxycodone', statement('c', { coding: [rx('1049621', 'Oxycodone Hydrochloride 5 MG Oral Tablet')] })],
+    ['codeine cough syrup (guaifenesin is not named)', 'codeine', statement('d', { coding: [rx('995868', 'codeine phosphate 2 MG/ML / guaifenesin 20 MG/ML Oral Solution')] })],
+    ['text-only Avonex', 'interferon beta-1a', statement('e', { text: 'Interferon beta-1a 30 micrograms intramuscular injection once weekly (Avonex)' })],
+    ['Embeda (an opioid that contains naltrexone)', 'morphine/naltrexone', draft('f', { coding: [rx('863845')] })],
+    ['a drug the lexicon does not know keeps its name', 'Metformin 500 mg tablet', draft('g', { text: 'Metformin 500 mg tablet' })],
+  ])('%s → "%s"', (_what, label, resource) => {
+    expect(fact(resource).label).toBe(label);
+  });
+});

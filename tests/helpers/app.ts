@@ -46,6 +46,7 @@ function trivialFacts(chart: Chart, now: Date): PatientFacts {
       resourceType: r.resourceType as 'MedicationStatement',
       source: 'medication-statement',
       name: r.id ?? '?',
+      label: r.id ?? '?',
       codes: [],
       ingredients: [],
       isNaltrexone: false,

@@ -18,6 +18,7 @@ export function statement(name: string, overrides: Partial<MedicationFact> = {})
     resourceType: 'MedicationStatement',
     source: 'medication-statement',
     name,
+    label: name,
     codes: [],
     ingredients: [],
     isNaltrexone: false,
@@ -58,6 +59,7 @@ function ldnFields(dailyDoseMg: number | null): Partial<MedicationFact> {
     doseBasis: 'structured',
     atBedtime: true,
     doseText: `${dailyDoseMg} mg by mouth at bedtime`,
+    label: dailyDoseMg === null ? 'LDN' : `LDN ${dailyDoseMg} mg/day`,
   };
 }
 
@@ -100,7 +102,7 @@ export function pastOpioid(name: string, daysSinceLastUse: number | undefined): 
 }
 
 export function interferonBeta(name = 'Avonex (interferon beta-1a) 30 mcg', overrides: Partial<MedicationFact> = {}): MedicationFact {
-  return statement(name, { isInterferonBeta: true, ...overrides });
+  return statement(name, { isInterferonBeta: true, label: 'interferon beta-1a', ...overrides });
 }
 
 export function glatiramer(name = 'Copaxone (glatiramer acetate) 20 mg/mL'): MedicationFact {

@@ -9,14 +9,14 @@ describe('ldn-dosing-guidance', () => {
   test('daily dose above 4.5 mg → info card with the dose point only', () => {
     const card = rule.evaluate(orderFacts({ focus: [ldnOrder(6)], medications: onLdnAlready }), noDrafts);
     expect(card).toMatchObject({ indicator: 'info', concern: 'ldn-dosing' });
-    expect(card?.summary).toBe('Check the LDN order Naltrexone 6 mg capsule (compounded): above 4.5 mg/day');
+    expect(card?.summary).toBe('Check the LDN 6 mg/day order: above 4.5 mg/day');
     expect(card?.detail).toMatch(/^- \*\*Dose\.\*\* 6 mg\/day is above the usual low-dose range of 0\.5–4\.5 mg nightly/);
     expect(card?.detail).not.toMatch(/Start low|Timing/);
   });
 
   test('a first LDN order above 1.5 mg → "start 1.5 mg, titrate to 4.5 mg over 2–4 weeks"', () => {
     const card = rule.evaluate(orderFacts({ focus: [ldnOrder(3)] }), noDrafts);
-    expect(card?.summary).toBe('Check the LDN order Naltrexone 3 mg capsule (compounded): starts above 1.5 mg');
+    expect(card?.summary).toBe('Check the LDN 3 mg/day order: starts above 1.5 mg');
     expect(card?.detail).toMatch(/starts at 1\.5 mg nightly and titrates to 4\.5 mg over 2–4 weeks/);
   });
 
@@ -29,7 +29,7 @@ describe('ldn-dosing-guidance', () => {
 
   test('all three points → ONE card listing them', () => {
     const card = rule.evaluate(orderFacts({ focus: [ldnOrder(6, { atBedtime: false })] }), noDrafts);
-    expect(card?.summary).toBe('Check the LDN order Naltrexone 6 mg capsule (compounded): above 4.5 mg/day, starts above 1.5 mg and not at bedtime');
+    expect(card?.summary).toBe('Check the LDN 6 mg/day order: above 4.5 mg/day, starts above 1.5 mg and not at bedtime');
     const findings = card?.detail?.split('**Evidence**')[0];
     expect(findings?.match(/^- /gm)).toHaveLength(3);
   });

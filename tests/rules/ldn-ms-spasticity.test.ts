@@ -23,7 +23,7 @@ describe('ldn-ms-spasticity-dose', () => {
     const card = doseRule.evaluate(orderFacts({ focus: [order], conditions: msWithSpasticity }), draftContext(draft));
 
     expect(card).toMatchObject({ indicator: 'warning', concern: 'ldn-ms-spasticity' });
-    expect(card?.summary).toBe('Naltrexone 4.5 mg capsule (compounded) with MS spasticity: 4.5 mg/day is above the suggested 3 mg/day maximum');
+    expect(card?.summary).toBe('LDN 4.5 mg/day with MS spasticity: above the suggested 3 mg/day maximum');
     expect(card?.detail).toMatch(/not a disease-modifying therapy/);
 
     const expected = structuredClone(draft) as MedicationRequest & { contained: [{ code: { text: string }; ingredient: [{ strength: { numerator: { value: number } } }] }] };

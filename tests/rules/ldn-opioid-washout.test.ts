@@ -10,7 +10,7 @@ describe('ldn-opioid-washout', () => {
   test('last opioid dose 5 days ago → warning naming the opioid and the days', () => {
     const card = washout(5);
     expect(card).toMatchObject({ indicator: 'warning', concern: 'naltrexone-opioid' });
-    expect(card?.summary).toBe('Recent opioid before Naltrexone 1.5 mg capsule (compounded): oxycodone 5 mg oral tablet, last dose 5 days ago');
+    expect(card?.summary).toBe('Recent opioid before LDN 1.5 mg/day: oxycodone 5 mg oral tablet, last dose 5 days ago');
     expect(card?.detail).toMatch(/7–10 opioid-free days/);
     expect(card?.overrideReasons?.map((r) => r.code)).toContain('opioid-free-interval-confirmed');
   });

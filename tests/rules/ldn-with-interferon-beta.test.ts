@@ -23,7 +23,7 @@ describe('ldn-with-interferon-beta', () => {
 
     expect(card).toMatchObject({ indicator: 'warning', concern: 'ldn-interferon-beta' });
     expect(card?.summary).toBe(
-      'Theoretical interaction (no clinical study): Naltrexone 3 mg capsule (compounded) with interferon-beta Avonex (interferon beta-1a) 30 mcg',
+      'LDN 3 mg/day with interferon beta-1a: theoretical interaction (no clinical study)',
     );
     expect(card?.detail).toMatch(/theoretical interaction, assumed from pharmacokinetics; no clinical study/);
     expect(card?.detail).toMatch(/Glatiramer acetate \(Copaxone\) has been used with LDN \(retrospective cohort, Ludwig 2016\)/);

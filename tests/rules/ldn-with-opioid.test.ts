@@ -23,7 +23,7 @@ describe('ldn-with-opioid', () => {
 
     expect(card).toMatchObject({ ruleId: 'ldn-with-opioid', concern: 'naltrexone-opioid', indicator: 'critical' });
     expect(card?.summary).toBe(
-      'Contraindicated: Naltrexone 4.5 mg capsule (compounded) with opioid oxycodone 5 mg oral tablet (withdrawal risk)',
+      'Contraindicated: LDN 4.5 mg/day with opioid oxycodone 5 mg oral tablet: withdrawal risk, blocked analgesia',
     );
     expect(card?.summary.length).toBeLessThan(140);
     expect(card?.detail).toMatch(/precipitate acute opioid withdrawal/);
