@@ -14,6 +14,10 @@ import type { ServiceDefinition } from './knowledge/services.js';
 import type { Logger } from './observability/logger.js';
 import type { RuleContext } from './rules/contract.js';
 import { runRules, type RuleRunObserver } from './rules/run.js';
+import { EvaluationMemo, memoKey } from './rules/memo.js';
+
+/** Default memo budget: about 32 MB of serialised charts (a realistic chart is ~30 KB). */
+export const DEFAULT_MEMO_CHARS = 32 * 1024 * 1024;
 
 export interface EngineDeps {
   config: Config;
@@ -22,11 +26,14 @@ export interface EngineDeps {
   /** Clock for date arithmetic in facts (tests pin it). */
   now?: () => Date;
   observer?: EngineObserver;
+  /** Memo budget in characters of serialised charts; 0 turns memoisation off. */
+  memoChars?: number;
 }
 
 /** Hooks for metrics: every method optional, all synchronous and cheap. */
 export interface EngineObserver extends RuleRunObserver {
   fhirRequest?(info: { ms: number; ok: boolean; kind: string }): void;
+  memo?(hit: boolean): void;
   evaluated?(service: ServiceDefinition, evaluation: Evaluation): void;
 }
 
@@ -45,6 +52,7 @@ export interface Engine {
 export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
   const now = deps.now ?? (() => new Date());
   const publicBase = deps.config.publicBaseUrls[0];
+  const memo = new EvaluationMemo(deps.memoChars ?? DEFAULT_MEMO_CHARS);
   return {
     knowledge,
     async evaluate(service, request, logger = deps.logger) {
@@ -54,11 +62,19 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
         fetch: deps.fetch,
         onFhirRequest: deps.observer?.fhirRequest,
       });
-      const facts = knowledge.extractFacts(chart, now());
-      const drafts = new Map<string, MedicationRequest>();
-      for (const r of chart.draftOrders) if (r.resourceType === 'MedicationRequest' && r.id) drafts.set(`MedicationRequest/${r.id}`, r as MedicationRequest);
-      const context: RuleContext = { draftOrder: (ref) => drafts.get(ref) };
-      const cardDrafts = runRules(knowledge.rulesFor(service), facts, context, logger, deps.observer);
+      const today = now();
+      const key = memo.maxWeight > 0 ? memoKey(service.id, chart, today.toISOString().slice(0, 10)) : undefined;
+      let evaluated = key ? memo.get(key) : undefined;
+      deps.observer?.memo?.(evaluated !== undefined);
+      if (!evaluated) {
+        const facts = knowledge.extractFacts(chart, today);
+        const drafts = new Map<string, MedicationRequest>();
+        for (const r of chart.draftOrders) if (r.resourceType === 'MedicationRequest' && r.id) drafts.set(`MedicationRequest/${r.id}`, r as MedicationRequest);
+        const context: RuleContext = { draftOrder: (ref) => drafts.get(ref) };
+        evaluated = { facts, drafts: runRules(knowledge.rulesFor(service), facts, context, logger, deps.observer) };
+        if (key) memo.set(key, evaluated);
+      }
+      const { facts, drafts: cardDrafts } = evaluated;
       const rendered = renderCards(cardDrafts, {
         sourceLabel: `${knowledge.name} ${knowledge.version}`,
         evidenceLinks: (ids) => knowledge.evidenceLinks(ids),

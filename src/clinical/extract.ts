@@ -142,7 +142,7 @@ export function createFactExtractor(knowledge: ClinicalKnowledge, options: FactE
     else if (chart.hook === 'order-select' && selectedOrders.length) focus = selectedOrders;
     else focus = orders;
 
-    return { hook: chart.hook, now: now.toISOString(), focus, orders, medications, conditions };
+    return { hook: chart.hook, now: now.toISOString().slice(0, 10), focus, orders, medications, conditions };
   };
 
   return Object.assign(extract, {

@@ -97,7 +97,10 @@ export interface ConditionFact {
 
 export interface PatientFacts {
   hook: HookName;
-  /** Evaluation date-time (ISO); rules compute nothing from the wall clock. */
+  /**
+   * Evaluation date (YYYY-MM-DD, UTC). Every date comparison in facts is day-granular, so facts are a pure
+   * function of the chart and this date (which is what lets the engine memoise evaluations exactly).
+   */
   now: string;
   /**
    * What the call is about: on order hooks the draft orders (for order-select, the selected ones);
@@ -106,7 +109,11 @@ export interface PatientFacts {
   focus: MedicationFact[];
   /** All draft orders in the call (order hooks), selected or not. */
   orders: MedicationFact[];
-  /** The patient's medication list: MedicationStatements and non-draft MedicationRequests, excluded ones removed. */
+  /**
+   * The patient's medication list: MedicationStatements and non-draft MedicationRequests, excluded ones removed.
+   * `medications` and `orders` never share an item, and `focus` is a subset of one of them, so rules join them with
+   * `%medications.combine(%orders)`: FHIRPath's `|` would de-duplicate by deep-hashing every item, for nothing.
+   */
   medications: MedicationFact[];
   conditions: ConditionFact[];
 }

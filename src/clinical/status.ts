@@ -110,8 +110,10 @@ export function resolveTiming(cls: StatusClass, lastUse: string | undefined, per
   if (cls === 'excluded') return { current: false, past: false, excluded: true };
   if (cls === 'current') return { current: true, past: false, excluded: false };
   if (cls === 'current-until-end') {
+    // Day-granular like every other date here: a period ending today counts as current all day (the safer side),
+    // so facts depend on the evaluation date only, never the time of day.
     const end = latestInstant(periodEnd);
-    if (end === undefined || end >= now.getTime()) return { current: true, past: false, excluded: false };
+    if (end === undefined || Math.floor(end / DAY_MS) >= Math.floor(now.getTime() / DAY_MS)) return { current: true, past: false, excluded: false };
     lastUse = periodEnd;
   }
   const out: TimingFacts = { current: false, past: true, excluded: false };

@@ -34,6 +34,7 @@ export function engineObserver(metrics: Metrics): EngineObserver {
   return {
     ruleEvaluated: (rule, ms) => metrics.ruleDuration.observe({ rule }, ms / 1000),
     ruleFailed: (rule) => metrics.ruleFailures.inc({ rule }),
+    memo: (hit) => metrics.evaluationMemo.inc({ result: hit ? 'hit' : 'miss' }),
     fhirRequest: ({ ms, ok, kind }) => {
       const labels = { kind, outcome: ok ? 'ok' : 'error' };
       metrics.fhirRequests.inc(labels);

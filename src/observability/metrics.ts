@@ -18,6 +18,7 @@ export interface Metrics {
   fhirDuration: Histogram<'kind' | 'outcome'>;
   prefetchKeys: Counter<'service' | 'source'>;
   authFailures: Counter<'reason'>;
+  evaluationMemo: Counter<'result'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -34,6 +35,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     fhirRequests: new Counter({ name: 'ldn_cds_fhir_requests_total', help: 'Requests made to FHIR servers (kind: read, search, page)', labelNames: ['kind', 'outcome'], registers: r }),
     fhirDuration: new Histogram({ name: 'ldn_cds_fhir_request_duration_seconds', help: 'FHIR request latency', labelNames: ['kind', 'outcome'], buckets: LATENCY_BUCKETS, registers: r }),
     prefetchKeys: new Counter({ name: 'ldn_cds_prefetch_keys_total', help: 'Prefetch keys by how they were satisfied (prefetch, prefetch-null, prefetch-paged, fetched, unavailable)', labelNames: ['service', 'source'], registers: r }),
+    evaluationMemo: new Counter({ name: 'ldn_cds_evaluation_memo_total', help: 'Evaluations answered from the memo (hit) or computed (miss)', labelNames: ['result'], registers: r }),
     authFailures: new Counter({ name: 'ldn_cds_auth_failures_total', help: 'Rejected CDS client JWTs by reason', labelNames: ['reason'], registers: r }),
   };
 }

@@ -60,7 +60,7 @@ describe('focus, orders and medications', () => {
 
   it('returns hook, now and conditions', () => {
     const facts = extractor()(chart('patient-view', { resources: [{ resourceType: 'Condition', id: 'c', code: { coding: [{ system: ICD10CM, code: 'G35.A' }] } }] }), NOW);
-    expect(facts).toMatchObject({ hook: 'patient-view', now: '2026-11-21T12:00:00.000Z', conditions: [{ ref: 'Condition/c', isMultipleSclerosis: true, active: true }] });
+    expect(facts).toMatchObject({ hook: 'patient-view', now: '2026-11-21', conditions: [{ ref: 'Condition/c', isMultipleSclerosis: true, active: true }] });
   });
 
   it('gives resources without an id a placeholder reference by position', () => {

@@ -28,6 +28,12 @@ describe('MedicationStatement status', () => {
     expect(fact(statement('s', oxycodone, { effectivePeriod: { end: '2026-12-31' } }), 'medication-statement').current).toBe(true);
   });
 
+  it('a period that ended earlier today (date-time) still counts as current today: day-granular, the safer side', () => {
+    // NOW is 2026-11-21T12:00Z; the period ended at 08:00 the same day.
+    expect(fact(statement('s', oxycodone, { effectivePeriod: { end: '2026-11-21T08:00:00Z' } }), 'medication-statement').current).toBe(true);
+    expect(fact(statement('s', oxycodone, { effectivePeriod: { end: '2026-11-20T23:00:00Z' } }), 'medication-statement')).toMatchObject({ current: false, daysSinceLastUse: 1 });
+  });
+
   it('counts days since an opioid was stopped: 5 days vs 60 days ago', () => {
     const stopped = (end: string): ReturnType<typeof fact> =>
       fact(statement('s', oxycodone, { status: 'stopped', effectivePeriod: { start: '2026-01-01', end } }), 'medication-statement');

@@ -105,3 +105,24 @@ describe('CDS response shape', () => {
     expect(clampSummary('short one')).toBe('short one');
   });
 });
+
+describe('memoised evaluation', () => {
+  test('a resent chart is answered from the memo with fresh card uuids; a changed chart is evaluated again', async () => {
+    let evaluations = 0;
+    const counting: Rule = { ...dataCountRule, evaluate: (f, c) => (evaluations++, dataCountRule.evaluate(f, c)) };
+    const h = await createApp(testConfig(), { knowledge: testKnowledge([counting]) });
+    const a = await request(h.app).post('/cds-services/ldn-order-check').send(orderSelect()).expect(200);
+    const b = await request(h.app).post('/cds-services/ldn-order-check').send(orderSelect({ hookInstance: 'another-call' })).expect(200);
+    expect(evaluations).toBe(1);
+    expect(b.body.cards[0].summary).toBe(a.body.cards[0].summary);
+    expect(b.body.cards[0].uuid).not.toBe(a.body.cards[0].uuid);
+    const changed = orderSelect();
+    (changed.prefetch as Record<string, unknown>).conditions = { resourceType: 'Bundle', type: 'searchset', entry: [] };
+    const c = await request(h.app).post('/cds-services/ldn-order-check').send(changed).expect(200);
+    expect(evaluations).toBe(2);
+    expect(c.body.cards[0].summary).toBe('1 medications, 0 conditions');
+    const metrics = await request(h.app).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/ldn_cds_evaluation_memo_total\{result="hit"\} 1/);
+    await h.close();
+  });
+});

@@ -1,0 +1,225 @@
+/**
+ * npm run bench — measures the service against the Express "floor" on the same machine, in one run.
+ *
+ * 1. HTTP: our service and a floor server (express 5 + JSON parsing answering {"cards":[]}) each in its own process,
+ *    driven in turn by autocannon with the realistic order-select request, alternating ROUNDS times; medians of
+ *    requests/s, p50/p90/p99 latency and peak RSS; ratio ours/floor; then p99 of ours at 50% of the floor's rate.
+ * 2. In-process: engine evaluation time for the realistic request, and for 10/100/1,000/5,000 MedicationStatements
+ *    (cold: first sight of the chart; warm: the same chart resent, as EHRs do on every order-select keystroke).
+ * 3. Fetch path: nothing prefetched; a local mock FHIR server answers each search after 20 ms.
+ * 4. Soak: 100,000 requests; RSS after each 25,000 (skip with --quick).
+ * Output: a table, and JSON in bench/results/<timestamp>.json (or on stdout with --json).
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { PROJECT_ROOT, loadConfig } from '../src/config.js';
+import { createEngine } from '../src/engine.js';
+import { parseHookRequest } from '../src/hooks/request.js';
+import { loadKnowledge } from '../src/knowledge/load.js';
+import { createLogger } from '../src/observability/logger.js';
+import { orderSelectRequest } from './realistic.js';
+
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has('--quick');
+const JSON_OUT = args.has('--json');
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? (QUICK ? 5 : 10));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const log = (s: string) => (JSON_OUT ? process.stderr.write(`${s}\n`) : console.log(s));
+
+interface HttpRun { rps: number; p50: number; p90: number; p99: number; errors: number; non2xx: number }
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+function startServer(kind: 'ours' | 'floor', env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', kind, JSON.stringify(env)], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** Peak resident set size (VmHWM) and current RSS of a process, MB. */
+function memory(pid: number): { peakMb: number; rssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { peakMb: round(kb('VmHWM') / 1024, 1), rssMb: round(kb('VmRSS') / 1024, 1) };
+}
+
+async function drive(port: number, body: string, opts: { duration?: number; amount?: number; overallRate?: number; connections?: number } = {}): Promise<HttpRun> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/cds-services/ldn-order-check`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: opts.connections ?? CONNECTIONS,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? DURATION_S }),
+    ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+}
+
+async function httpComparison(body: string) {
+  const runs: Record<'ours' | 'floor', HttpRun[]> = { ours: [], floor: [] };
+  const peaks: Record<'ours' | 'floor', number[]> = { ours: [], floor: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const kind of ['floor', 'ours'] as const) {
+      const { child, port } = await startServer(kind);
+      await drive(port, body, { duration: 2 }); // warm-up
+      const run = await drive(port, body);
+      peaks[kind].push(memory(child.pid!).peakMb);
+      runs[kind].push(run);
+      log(`  round ${r + 1} ${kind.padEnd(5)} ${round(run.rps, 0)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  non-2xx ${run.non2xx}  errors ${run.errors}`);
+      await stop(child);
+    }
+  }
+  const summary = (kind: 'ours' | 'floor') => ({
+    rps: round(median(runs[kind].map((x) => x.rps)), 0),
+    p50Ms: median(runs[kind].map((x) => x.p50)),
+    p90Ms: median(runs[kind].map((x) => x.p90)),
+    p99Ms: median(runs[kind].map((x) => x.p99)),
+    peakRssMb: median(peaks[kind]),
+    non2xx: runs[kind].reduce((s, x) => s + x.non2xx, 0),
+  });
+  const ours = summary('ours');
+  const floor = summary('floor');
+  return { ours, floor, ratio: round(ours.rps / floor.rps, 3), rounds: runs };
+}
+
+async function p99AtHalfFloor(body: string, floorRps: number) {
+  const { child, port } = await startServer('ours');
+  await drive(port, body, { duration: 2 });
+  const rate = Math.max(1, Math.round(floorRps * 0.5));
+  const run = await drive(port, body, { overallRate: rate, connections: 20 });
+  await stop(child);
+  return { rate, achievedRps: round(run.rps, 0), p50Ms: run.p50, p99Ms: run.p99 };
+}
+
+async function inProcess() {
+  const config = loadConfig({ NODE_ENV: 'development', AUTH_MODE: 'off', LOG_LEVEL: 'silent' });
+  const knowledge = loadKnowledge(config.cdsServicesDir);
+  const engine = createEngine(knowledge, { config, logger: createLogger('silent') });
+  const service = knowledge.services.get('ldn-order-check')!;
+  const measure = async (statements: number, conditions: number, iterations: number) => {
+    const body = orderSelectRequest({ statements, conditions });
+    const request = () => parseHookRequest(JSON.parse(JSON.stringify(body)), service.hooks, service.id);
+    const coldStart = performance.now();
+    const first = await engine.evaluate(service, request());
+    const coldMs = performance.now() - coldStart;
+    const times: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      const req = request(); // a fresh parsed body each time, as from the wire
+      const t = performance.now();
+      await engine.evaluate(service, req);
+      times.push(performance.now() - t);
+    }
+    return { statements, conditions, cards: first.response.cards.length, coldMs: round(coldMs, 3), warmMedianMs: round(median(times), 3), warmP99Ms: round(percentile(times, 99), 3) };
+  };
+  const realistic = await measure(50, 20, 2000);
+  const scaling = [];
+  for (const [n, it] of [[10, 2000], [100, 1000], [1000, 200], [5000, 40]] as const) scaling.push(await measure(n, 20, it));
+  return { realistic, scaling };
+}
+
+function mockFhir(delayMs: number): Promise<http.Server> {
+  const bundle = JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: [] });
+  const server = http.createServer((req, res) => {
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.end(req.url?.startsWith('/fhir/Patient/') ? JSON.stringify({ resourceType: 'Patient', id: 'bench-patient' }) : bundle);
+    }, delayMs);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+async function fetchPath() {
+  const fhir = await mockFhir(20);
+  const fhirUrl = `http://127.0.0.1:${(fhir.address() as AddressInfo).port}/fhir`;
+  const { child, port } = await startServer('ours', { FHIR_SERVER_ALLOWLIST: fhirUrl, FHIR_UNAUTHENTICATED_FETCH: 'true' });
+  const body = JSON.stringify(orderSelectRequest({ prefetch: false, fhirServer: fhirUrl }));
+  await drive(port, body, { duration: 2, connections: 1 });
+  const run = await drive(port, body, { duration: DURATION_S, connections: 1 });
+  await stop(child);
+  fhir.close();
+  return { fhirRoundTripMs: 20, keysFetched: 4, p50Ms: run.p50, p99Ms: run.p99, overheadP50Ms: round(run.p50 - 20, 2), non2xx: run.non2xx };
+}
+
+async function soak(body: string) {
+  const { child, port } = await startServer('ours');
+  const samples: { requests: number; rssMb: number }[] = [];
+  for (let i = 1; i <= 4; i++) {
+    await drive(port, body, { amount: 25_000 });
+    samples.push({ requests: i * 25_000, rssMb: memory(child.pid!).rssMb });
+    log(`  soak ${i * 25_000} requests: RSS ${samples.at(-1)!.rssMb} MB`);
+  }
+  const peakMb = memory(child.pid!).peakMb;
+  await stop(child);
+  return { samples, peakMb, growth2to4Mb: round(samples[3]!.rssMb - samples[1]!.rssMb, 1) };
+}
+
+async function main(): Promise<void> {
+  const body = JSON.stringify(orderSelectRequest());
+  log(`ldn-cds benchmark: ${os.cpus().length} cores (${os.cpus()[0]?.model}), node ${process.version}, body ${round(body.length / 1024, 1)} KB, ${DURATION_S}s x ${ROUNDS} rounds, ${CONNECTIONS} connections`);
+  log('HTTP, ours vs floor (alternating):');
+  const httpResult = await httpComparison(body);
+  log(`  median: ours ${httpResult.ours.rps} req/s vs floor ${httpResult.floor.rps} req/s → ratio ${httpResult.ratio}`);
+  const half = await p99AtHalfFloor(body, httpResult.floor.rps);
+  log(`ours at 50% of the floor's rate (${half.rate} req/s): p50 ${half.p50Ms} ms, p99 ${half.p99Ms} ms`);
+  log('In-process evaluation:');
+  const engine = await inProcess();
+  for (const s of [engine.realistic, ...engine.scaling]) log(`  ${String(s.statements).padStart(5)} statements: cold ${s.coldMs} ms, warm median ${s.warmMedianMs} ms, p99 ${s.warmP99Ms} ms (${s.cards} cards)`);
+  log('Fetch path (nothing prefetched, 4 keys, FHIR answers in 20 ms):');
+  const fetch = await fetchPath();
+  log(`  p50 ${fetch.p50Ms} ms (overhead over one round trip: ${fetch.overheadP50Ms} ms), p99 ${fetch.p99Ms} ms`);
+  const soakResult = QUICK ? undefined : (log('Soak (100,000 requests):'), await soak(body));
+  if (soakResult) log(`  peak RSS ${soakResult.peakMb} MB; growth between 50k and 100k: ${soakResult.growth2to4Mb} MB`);
+
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, totalMemGb: round(os.totalmem() / 2 ** 30, 1) },
+    settings: { durationS: DURATION_S, rounds: ROUNDS, connections: CONNECTIONS, bodyBytes: body.length },
+    http: { ours: httpResult.ours, floor: httpResult.floor, ratio: httpResult.ratio },
+    halfFloorRate: half,
+    inProcess: engine,
+    fetchPath: fetch,
+    ...(soakResult ? { soak: soakResult } : {}),
+    targets: {
+      throughputRatioAtLeast0_7: httpResult.ratio >= 0.7,
+      p99Under25msAtHalfFloor: half.p99Ms < 25,
+      realisticEvaluationUnder1msMedian: engine.realistic.warmMedianMs < 1,
+      fiveThousandStatementsUnder50ms: engine.scaling.at(-1)!.warmMedianMs < 50,
+      fetchP50Within10msOfRoundTrip: fetch.overheadP50Ms <= 10,
+      ...(soakResult ? { rssUnder200Mb: soakResult.peakMb < 200, noGrowthSecondToFourthQuarter: soakResult.growth2to4Mb <= 5 } : {}),
+    },
+  };
+  if (JSON_OUT) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    const dir = path.join(PROJECT_ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${report.date.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify(report, null, 2));
+    log(`Targets: ${Object.entries(report.targets).map(([k, v]) => `${k} ${v ? 'met' : 'MISSED'}`).join('; ')}`);
+    log(`Wrote ${path.relative(PROJECT_ROOT, file)}`);
+  }
+}
+
+void main();

@@ -1,0 +1,72 @@
+/**
+ * Memoised evaluation. Facts are a pure function of the chart and the evaluation date, and rules are pure functions
+ * of the facts and the draft orders (src/rules/contract.ts), so an evaluation can be reused exactly when the
+ * chart's content, the service and the date are the same. EHRs resend the same chart on every order-select
+ * keystroke; this turns those calls into one hash of the chart. Cards are still rendered fresh (new uuids).
+ *
+ * The key is a SHA-1 of the whole chart content, never an id or version the client chose, so one client cannot
+ * plant results for another. The cache is bounded by the total size of the charts it remembers.
+ */
+import { createHash } from 'node:crypto';
+import type { PatientFacts } from '../clinical/facts.js';
+import type { CardDraft } from '../cards/types.js';
+import type { Chart } from '../data/chart.js';
+import { deepFreeze } from '../clinical/cache.js';
+
+export interface MemoEntry {
+  facts: PatientFacts;
+  drafts: readonly CardDraft[];
+}
+
+export interface MemoKey {
+  key: string;
+  /** Size of the serialised chart, the entry's weight in the budget. */
+  weight: number;
+}
+
+export function memoKey(serviceId: string, chart: Chart, day: string): MemoKey {
+  const text = JSON.stringify([serviceId, day, chart.hook, chart.patientId, chart.selections, chart.draftOrders, chart.resources, [...chart.medications.entries()]]);
+  return { key: createHash('sha1').update(text).digest('base64'), weight: text.length };
+}
+
+export class EvaluationMemo {
+  readonly #entries = new Map<string, { entry: MemoEntry; weight: number }>();
+  #weight = 0;
+  hits = 0;
+  misses = 0;
+
+  /** @param maxWeight total size (characters of serialised charts) remembered; 0 disables the memo. */
+  constructor(readonly maxWeight: number) {}
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(key: MemoKey): MemoEntry | undefined {
+    const found = this.#entries.get(key.key);
+    if (!found) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    this.#entries.delete(key.key);
+    this.#entries.set(key.key, found);
+    return found.entry;
+  }
+
+  set(key: MemoKey, entry: MemoEntry): void {
+    if (key.weight > this.maxWeight / 4) return; // one huge chart must not flush everything else
+    const previous = this.#entries.get(key.key);
+    if (previous) {
+      this.#weight -= previous.weight;
+      this.#entries.delete(key.key);
+    }
+    this.#entries.set(key.key, { entry: deepFreeze(entry), weight: key.weight });
+    this.#weight += key.weight;
+    for (const [k, v] of this.#entries) {
+      if (this.#weight <= this.maxWeight) break;
+      this.#entries.delete(k);
+      this.#weight -= v.weight;
+    }
+  }
+}
