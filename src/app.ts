@@ -15,7 +15,10 @@ import { requestLog } from './http/request-log.js';
 import { cdsRoutes } from './http/routes.js';
 import { loadKnowledge, type Knowledge } from './knowledge/load.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createMetrics, gaugeFrom, type Metrics } from './observability/metrics.js';
+import { createStorage, type Storage } from './storage/index.js';
+import { feedbackRouter } from './http/feedback.js';
+import { adminRouter } from './http/admin.js';
 import { httpMetrics, metricsRoute, engineObserver } from './http/metrics.js';
 
 export interface AppDeps {
@@ -32,6 +35,8 @@ export interface AppDeps {
   jwksFetch?: typeof fetch;
   replayCache?: ReplayCache;
   metrics?: Metrics;
+  /** A storage the caller owns (not closed by close()); default: opened from config (SQLite or DATABASE_URL). */
+  storage?: Storage;
 }
 
 export interface AppHandle {
@@ -40,6 +45,7 @@ export interface AppHandle {
   engine: Engine;
   logger: Logger;
   metrics: Metrics;
+  storage: Storage;
   close(): Promise<void>;
 }
 
@@ -47,7 +53,11 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const logger = deps.logger ?? createLogger(config.logLevel);
   const knowledge = deps.knowledge ?? loadKnowledge(config.cdsServicesDir);
   const metrics = deps.metrics ?? createMetrics();
-  const engine = createEngine(knowledge, { config, logger, fetch: deps.fetch, now: deps.now, observer: engineObserver(metrics) });
+  const storage = deps.storage ?? (await createStorage(config, { logger, options: config.storage, overrideReasons: knowledge.overrideReasons }));
+  gaugeFrom(metrics, 'ldn_cds_audit_queue_depth', 'Card-audit entries waiting for the database', () => storage.stats().auditQueueDepth);
+  gaugeFrom(metrics, 'ldn_cds_audit_dropped', 'Card-audit entries dropped because the queue was full (since start)', () => storage.stats().auditDropped);
+  gaugeFrom(metrics, 'ldn_cds_storage_write_failures', 'Failed database writes (since start)', () => storage.stats().writeFailures);
+  const engine = createEngine(knowledge, { config, logger, fetch: deps.fetch, now: deps.now, observer: engineObserver(metrics), storage });
   const auth: AuthService = await createAuth(config, { logger, now: deps.authNow, fetch: deps.jwksFetch, replayCache: deps.replayCache, onFailure: (reason) => metrics.authFailures.inc({ reason }) });
 
   const app = express();
@@ -69,12 +79,16 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       [
         { name: 'knowledge', check: async () => ({ ok: true, detail: `${knowledge.name} ${knowledge.version}: ${knowledge.services.all().length} services, ${knowledge.rules.size} rules` }) },
         { name: 'auth', check: () => auth.readiness() },
+        { name: 'storage', check: () => storage.readiness() },
       ],
       () => (config.authMode === 'off' ? ['AUTH_MODE=off: CDS client JWTs are NOT verified (development only)'] : []),
     ),
   );
   app.use(metricsRoute(metrics));
-  app.use(cdsRoutes({ engine, auth: auth.middleware, body: jsonBody(config.bodyLimit, config.bodyMaxDepth), patientIdHashKey: config.patientIdHashKey }));
+  const body = jsonBody(config.bodyLimit, config.bodyMaxDepth);
+  app.use(feedbackRouter({ storage, auth: auth.middleware, body, serviceExists: (id) => knowledge.services.get(id) !== undefined }));
+  app.use(cdsRoutes({ engine, auth: auth.middleware, body, patientIdHashKey: config.patientIdHashKey }));
+  app.use(adminRouter({ storage, adminToken: config.adminToken }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 
@@ -84,8 +98,10 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     engine,
     logger,
     metrics,
+    storage,
     async close() {
       await auth.close();
+      if (!deps.storage) await storage.close();
     },
   };
 }

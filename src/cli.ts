@@ -14,8 +14,10 @@ import { KnowledgeError } from './knowledge/errors.js';
 import { loadKnowledge } from './knowledge/load.js';
 import { createLogger } from './observability/logger.js';
 import type { RenderedCard } from './cards/render.js';
+import { analyticsReport } from './analytics-cli.js';
 
 const USAGE = `Usage: ldn-cds evaluate REQUEST.json [--service ID] [--now ISO-DATE] [--json]
+       ldn-cds report [--from DATE] [--to DATE] [--json]   (rule analytics from the database)
 
   REQUEST.json   a CDS Hooks request body (hook, hookInstance, context, prefetch)
   --service ID   service id to call (default: the first service serving the request's hook)
@@ -23,6 +25,7 @@ const USAGE = `Usage: ldn-cds evaluate REQUEST.json [--service ID] [--now ISO-DA
   --json         print the CDS Hooks response JSON instead of a readable summary`;
 
 export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+  if (argv[0] === 'report') return analyticsReport(argv.slice(1), out, err);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: { service: { type: 'string' }, now: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } });

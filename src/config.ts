@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { formatPath } from './http/outcomes.js';
+import { readStorageOptions, STORAGE_VARIABLES, type StorageOptions } from './storage/options.js';
 
 /** The folder holding package.json, whether running from src/ (tsx, vitest) or dist/src/ (compiled). */
 export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -74,7 +75,7 @@ const Env = z.object({
 });
 
 /** Every environment variable the service reads (the public contract documented in the README). */
-export const CONFIG_VARIABLES: readonly string[] = Object.keys(Env.shape);
+export const CONFIG_VARIABLES: readonly string[] = [...Object.keys(Env.shape), ...STORAGE_VARIABLES];
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -101,6 +102,8 @@ export interface Config {
   adminToken?: string;
   patientIdHashKey: string;
   cdsServicesDir: string;
+  /** Storage tuning: suppression, select→sign coordination, audit queue, database timeouts (docs/storage.md). */
+  storage: StorageOptions;
 }
 
 export class ConfigError extends Error {
@@ -132,7 +135,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.PATIENT_ID_HASH_KEY) problems.push('PATIENT_ID_HASH_KEY: required when NODE_ENV=production');
     if (e.PUBLIC_BASE_URL.length === 0) problems.push('PUBLIC_BASE_URL: required when NODE_ENV=production');
   }
-  if (problems.length) throw new ConfigError(problems);
+  let storage: StorageOptions | undefined;
+  try {
+    storage = readStorageOptions(env);
+  } catch (err) {
+    problems.push(...(err as Error).message.split('\n').slice(1).map((l) => l.replace(/^\s*-\s*/, '')));
+  }
+  if (problems.length || !storage) throw new ConfigError(problems);
 
   return Object.freeze({
     env: e.NODE_ENV,
@@ -160,12 +169,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Development default: a fixed, documented key so hashes are stable across restarts. Production must set its own.
     patientIdHashKey: e.PATIENT_ID_HASH_KEY ?? 'ldn-cds-development-only-key',
     cdsServicesDir: path.resolve(e.CDS_SERVICES_DIR ?? path.join(PROJECT_ROOT, 'cds-services')),
+    storage,
   });
 }
 
-/** A config for tests: development defaults, silent logs, auth off unless overridden. */
+/** A config for tests: development defaults, silent logs, auth off, an in-memory SQLite database, unless overridden. */
 export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', AUTH_MODE: 'off', ...overrides });
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', AUTH_MODE: 'off', SQLITE_PATH: ':memory:', ...overrides });
 }
 
 function isHttpUrl(s: string): boolean {

@@ -13,6 +13,9 @@ import type { Knowledge } from './knowledge/load.js';
 import type { ServiceDefinition } from './knowledge/services.js';
 import type { Logger } from './observability/logger.js';
 import type { RuleContext } from './rules/contract.js';
+import type { Storage } from './storage/index.js';
+import { drugKey, orderKeys } from './cards/identity.js';
+import { patientHash } from './observability/logger.js';
 import { runRules, type RuleRunObserver } from './rules/run.js';
 import { EvaluationMemo, memoKey } from './rules/memo.js';
 
@@ -28,6 +31,8 @@ export interface EngineDeps {
   observer?: EngineObserver;
   /** Memo budget in characters of serialised charts; 0 turns memoisation off. */
   memoChars?: number;
+  /** Suppression and the card audit log; absent for the CLI (nothing is stored, nothing suppressed). */
+  storage?: Pick<Storage, 'audit' | 'suppression'>;
 }
 
 /** Hooks for metrics: every method optional, all synchronous and cheap. */
@@ -75,11 +80,39 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
         if (key) memo.set(key, evaluated);
       }
       const { facts, drafts: cardDrafts } = evaluated;
-      const rendered = renderCards(cardDrafts, {
+      const storage = deps.storage;
+      const patient = patientHash(deps.config.patientIdHashKey, request.context.patientId);
+      const candidates = cardDrafts.map((draft) => ({
+        draft,
+        drugKey: drugKey(draft, facts),
+        orderKeys: orderKeys(draft, facts, deps.config.patientIdHashKey, request.context.patientId),
+      }));
+      const shown = storage ? storage.suppression.filter(candidates, { serviceId: service.id, hook: request.hook, patientHash: patient, now: today }) : candidates;
+      const rendered = renderCards(shown.map((c) => c.draft), {
         sourceLabel: `${knowledge.name} ${knowledge.version}`,
         evidenceLinks: (ids) => knowledge.evidenceLinks(ids),
         evidencePageUrl: knowledge.hasEvidencePages && publicBase ? (ruleId) => `${publicBase}/evidence/${encodeURIComponent(ruleId)}` : undefined,
       });
+      if (storage && rendered.length) {
+        const identity = new Map(shown.map((c) => [c.draft, c]));
+        storage.audit.recordCards(
+          rendered.map(({ card, draft }) => ({
+            cardUuid: card.uuid,
+            suggestionUuids: (card.suggestions ?? []).map((sg) => sg.uuid),
+            serviceId: service.id,
+            ruleId: draft.ruleId,
+            ruleVersion: draft.ruleVersion,
+            concern: draft.concern,
+            hook: request.hook,
+            hookInstance: request.hookInstance,
+            indicator: card.indicator,
+            patientHash: patient,
+            drugKey: identity.get(draft)!.drugKey,
+            orderKeys: identity.get(draft)!.orderKeys,
+            shownAt: today,
+          })),
+        );
+      }
       const evaluation = { response: { cards: rendered.map((r) => r.card) }, rendered, facts, report };
       deps.observer?.evaluated?.(service, evaluation);
       return evaluation;

@@ -14,7 +14,7 @@ import type { Rule } from '../rules/contract.js';
 import { createFactExtractor, loadClinicalKnowledge } from '../clinical/extract.js';
 import { loadRules } from '../rules/load.js';
 import { loadEvidence } from './evidence.js';
-import { loadOverrideReasons } from './override-reasons.js';
+import { loadOverrideReasons, type OverrideReasonCatalogue } from './override-reasons.js';
 import { KnowledgeError } from './errors.js';
 import { ServiceCatalog, loadServices, type ServiceDefinition } from './services.js';
 import { formatPath } from '../http/outcomes.js';
@@ -30,6 +30,8 @@ export interface Knowledge {
   /** True once the service publishes /evidence/{ruleId} pages (used as each card's source.url). */
   hasEvidencePages: boolean;
   extractFacts(chart: Chart, now: Date): PatientFacts;
+  /** The local override-reason code system (which reasons acknowledge a card, and for how long). */
+  overrideReasons: OverrideReasonCatalogue;
 }
 
 const KnowledgeMeta = z.object({ name: z.string().min(1), version: z.string().regex(/^\d+\.\d+\.\d+/, 'must be a semantic version') }).passthrough();
@@ -80,7 +82,7 @@ export function loadKnowledge(dir: string): Knowledge {
     }
     serviceRules.set(s.id, list);
   }
-  if (problems.length || !meta || !services || !clinical || !evidence || !rules) throw new KnowledgeError(problems);
+  if (problems.length || !meta || !services || !clinical || !evidence || !rules || !overrideReasons) throw new KnowledgeError(problems);
 
   const extract = createFactExtractor(clinical);
   return {
@@ -93,5 +95,6 @@ export function loadKnowledge(dir: string): Knowledge {
     evidenceLinks: (ids) => evidence.links(ids),
     hasEvidencePages: false,
     extractFacts: extract,
+    overrideReasons,
   };
 }

@@ -11,6 +11,7 @@ import { PROJECT_ROOT, testConfig } from '../../src/config.js';
 import type { PatientFacts, MedicationFact } from '../../src/clinical/facts.js';
 import type { Knowledge } from '../../src/knowledge/load.js';
 import { ServiceCatalog, loadServices, type ServiceDefinition } from '../../src/knowledge/services.js';
+import { loadOverrideReasons } from '../../src/knowledge/override-reasons.js';
 import type { Rule } from '../../src/rules/contract.js';
 import type { Chart } from '../../src/data/chart.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -81,6 +82,7 @@ export function testKnowledge(rules: Rule[] = [dataCountRule], services: Service
     evidenceLinks: () => [],
     hasEvidencePages: false,
     extractFacts: trivialFacts,
+    overrideReasons: loadOverrideReasons(path.join(SERVICES_DIR, 'override-reasons.yaml')),
   };
 }
 

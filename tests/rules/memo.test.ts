@@ -1,12 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import type { Resource } from 'fhir/r4.js';
-import { EvaluationMemo, memoKey } from '../../src/rules/memo.js';
+import { EvaluationMemo, memoKey, type MemoEntry } from '../../src/rules/memo.js';
 import type { Chart } from '../../src/data/chart.js';
 
 function chart(resources: Resource[], drafts: Resource[] = []): Chart {
   return { hook: 'order-select', patientId: 'p1', draftOrders: drafts, selections: [], resources, medications: new Map() };
 }
-const entry = { facts: { hook: 'order-select', now: '2026-11-21', focus: [], orders: [], medications: [], conditions: [] }, drafts: [] } as const;
+const entry: MemoEntry = { facts: { hook: 'order-select', now: '2026-11-21', focus: [], orders: [], medications: [], conditions: [] }, drafts: [] };
 const ms = (id: string, status = 'active') => ({ resourceType: 'MedicationStatement', id, status }) as Resource;
 
 describe('evaluation memo', () => {

@@ -1,0 +1,62 @@
+/**
+ * Admin endpoints, behind their own token (ADMIN_TOKEN, `Authorization: Bearer …`, compared in constant time),
+ * separate from CDS client JWTs. Without ADMIN_TOKEN nothing is mounted: every /admin path is a 404.
+ *   GET /admin/analytics?from=&to=  per rule and version: cards shown, accepted, overridden (by reason), acceptance rate.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Router, type RequestHandler } from 'express';
+import { parseReportRange, type ReportRange } from '../storage/analytics.js';
+import { StorageUnavailableError, type Storage } from '../storage/index.js';
+import { badRequest, outcome, OutcomeError, serviceUnavailable } from './outcomes.js';
+
+export interface AdminRouteDeps {
+  storage: Storage;
+  adminToken?: string;
+}
+
+export function adminRouter(deps: AdminRouteDeps): Router {
+  const router = Router();
+  if (!deps.adminToken) return router;
+  const requireAdmin = adminAuth(deps.adminToken);
+
+  router.get('/admin/analytics', requireAdmin, async (req, res) => {
+    const range = rangeFromQuery(req.query.from, req.query.to);
+    let rules;
+    try {
+      rules = await deps.storage.analytics(range);
+    } catch (err) {
+      if (err instanceof StorageUnavailableError) throw new OutcomeError(serviceUnavailable('Analytics are unavailable: the database cannot be reached'));
+      throw err;
+    }
+    res.json({ from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, rules });
+  });
+  return router;
+}
+
+/** 401 unless the request carries `Authorization: Bearer <token>`; digests make the comparison length-independent. */
+function adminAuth(token: string): RequestHandler {
+  const expected = digest(token);
+  return (req, res, next) => {
+    const presented = /^Bearer[ ]+(\S+)[ ]*$/i.exec(req.get('authorization') ?? '')?.[1];
+    if (presented !== undefined && timingSafeEqual(digest(presented), expected)) {
+      next();
+      return;
+    }
+    res.setHeader('WWW-Authenticate', 'Bearer realm="ldn-cds-admin"');
+    next(new OutcomeError(outcome(401, [{ code: 'login', text: 'A valid admin token is required' }])));
+  };
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+function rangeFromQuery(from: unknown, to: unknown): ReportRange {
+  for (const [name, value] of [['from', from], ['to', to]] as const) {
+    if (value !== undefined && typeof value !== 'string') throw new OutcomeError(badRequest(`"${name}" must be given once`, [name]));
+  }
+  try {
+    return parseReportRange((from as string | undefined) || undefined, (to as string | undefined) || undefined);
+  } catch (err) {
+    if (err instanceof RangeError) throw new OutcomeError(badRequest(err.message));
+    throw err;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The card audit log: one row per card returned, so feedback and analytics join to the rule that made it.
+ * Recording never blocks a hook call and never throws: entries go to a bounded in-memory queue that a
+ * background writer drains. When the database cannot be written the writer retries with exponential backoff;
+ * past AUDIT_QUEUE_MAX the oldest entries are dropped, counted and logged. Rows hold hashes, never raw ids.
+ */
+import type { Kysely } from 'kysely';
+import type { Indicator } from '../cards/types.js';
+import type { Logger } from '../observability/logger.js';
+import { StorageUnavailableError, type DatabaseHealth } from './errors.js';
+import { toDbTime, type StorageSchema } from './schema.js';
+
+export interface AuditEntry {
+  cardUuid: string;
+  suggestionUuids: string[];
+  serviceId: string;
+  ruleId: string;
+  ruleVersion: string;
+  concern: string;
+  hook: string;
+  hookInstance: string;
+  indicator: Indicator;
+  /** Keyed hash of the patient id (patientHash). */
+  patientHash: string;
+  /** Lower-case sorted drug names of the card's subjects joined by '+', e.g. "naltrexone+oxycodone". */
+  drugKey: string;
+  /** Keyed hashes of the draft-order references the card is about. */
+  orderKeys: string[];
+  shownAt: Date;
+}
+
+export interface AuditLog {
+  /** Queue entries for writing; returns at once, never throws. */
+  recordCards(entries: AuditEntry[]): void;
+  /** Write everything queued now; rejects with StorageUnavailableError when the database cannot be written. */
+  flush(): Promise<void>;
+}
+
+/** Rows per INSERT: well under both dialects' bound-parameter limits. */
+const BATCH_SIZE = 200;
+const FIRST_RETRY_MS = 100;
+
+/** Insert audit rows; a row already written (a retried batch that had in fact committed) is skipped. */
+export async function insertAuditEntries(db: Kysely<StorageSchema>, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db
+    .insertInto('card_audit')
+    .values(
+      entries.map((e) => ({
+        card_uuid: e.cardUuid,
+        service_id: e.serviceId,
+        rule_id: e.ruleId,
+        rule_version: e.ruleVersion,
+        concern: e.concern,
+        hook: e.hook,
+        hook_instance: e.hookInstance,
+        indicator: e.indicator,
+        patient_hash: e.patientHash,
+        drug_key: e.drugKey,
+        order_keys: JSON.stringify(e.orderKeys),
+        suggestion_uuids: JSON.stringify(e.suggestionUuids),
+        shown_at: toDbTime(e.shownAt),
+      })),
+    )
+    .onConflict((oc) => oc.column('card_uuid').doNothing())
+    .execute();
+}
+
+export interface AuditQueueDeps {
+  /** Writes one batch (runs migrations first when they are still pending). */
+  write(entries: readonly AuditEntry[]): Promise<void>;
+  health: DatabaseHealth;
+  maxQueue: number;
+  retryMaxMs: number;
+  logger: Logger;
+}
+
+export class AuditQueue implements AuditLog {
+  private queue: AuditEntry[] = [];
+  private draining: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private consecutiveFailures = 0;
+  private droppedTotal = 0;
+  /** One "dropping" warning per write attempt, not one per entry. */
+  private dropWarned = false;
+  private closed = false;
+
+  constructor(private readonly deps: AuditQueueDeps) {}
+
+  recordCards(entries: AuditEntry[]): void {
+    if (entries.length === 0) return;
+    if (this.closed) {
+      this.drop(entries.length, 'storage closed');
+      return;
+    }
+    this.queue.push(...entries);
+    this.enforceBound();
+    if (!this.draining && !this.timer) this.schedule(0);
+  }
+
+  async flush(): Promise<void> {
+    // An attempt already under way may have started before the database came back: let it settle, then try anew.
+    await this.draining?.catch(() => undefined);
+    if (this.queue.length === 0) return;
+    this.draining ??= this.attempt().finally(() => {
+      this.draining = undefined;
+    });
+    return this.draining;
+  }
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  get dropped(): number {
+    return this.droppedTotal;
+  }
+
+  /** Stop retrying, try one last write, and count whatever is still queued as dropped. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush().catch(() => undefined);
+    if (this.queue.length) this.drop(this.queue.splice(0).length, 'storage closed');
+  }
+
+  /** One write attempt of everything queued; on failure, schedules the next one with backoff. */
+  private async attempt(): Promise<void> {
+    try {
+      await this.drain();
+    } catch (err) {
+      this.consecutiveFailures += 1;
+      this.deps.health.failed('audit write', err, 'write');
+      if (!this.closed) this.schedule(Math.min(this.deps.retryMaxMs, FIRST_RETRY_MS * 2 ** (this.consecutiveFailures - 1)));
+      throw new StorageUnavailableError('audit write', err);
+    }
+    this.consecutiveFailures = 0;
+    this.deps.health.succeeded();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, BATCH_SIZE);
+      try {
+        await this.deps.write(batch);
+      } catch (err) {
+        this.queue.unshift(...batch);
+        this.enforceBound();
+        throw err;
+      }
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.dropWarned = false;
+      this.flush().catch(() => undefined); // a failure is already logged, counted and rescheduled by attempt()
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private enforceBound(): void {
+    const overflow = this.queue.length - this.deps.maxQueue;
+    if (overflow > 0) this.drop(this.queue.splice(0, overflow).length, 'queue full');
+  }
+
+  private drop(count: number, why: string): void {
+    this.droppedTotal += count;
+    if (this.dropWarned && why === 'queue full') return;
+    this.dropWarned = true;
+    this.deps.logger.warn({ why, droppedNow: count, droppedTotal: this.droppedTotal, queueMax: this.deps.maxQueue }, 'card audit entries dropped (not written to the database)');
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Durable storage for the card audit log, feedback and suppression: a SQLite file by default, PostgreSQL when
+ * DATABASE_URL is set, one kysely query code for both, versioned migrations run at start-up.
+ *
+ * The database being down never stops hook calls: audit entries queue in memory (bounded, retried), the
+ * suppression filter works from its in-memory index, feedback and analytics reject with StorageUnavailableError
+ * (503), and readiness reports it. Unreachable at start-up: the service starts anyway, not ready, and migrates
+ * as soon as the database answers. See docs/storage.md.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { loadOverrideReasons } from '../knowledge/override-reasons.js';
+import type { Logger } from '../observability/logger.js';
+import { queryRuleAnalytics, type ReportRange, type RuleAnalytics } from './analytics.js';
+import { AuditQueue, insertAuditEntries, type AuditEntry, type AuditLog } from './audit.js';
+import { openDatabase, type StorageKind } from './connection.js';
+import { DatabaseHealth, StorageUnavailableError, describeDbError } from './errors.js';
+import { createFeedbackStore, type FeedbackStore, type OverrideReasonLookup } from './feedback.js';
+import { SchemaGate } from './migrations.js';
+import { readStorageOptions, type StorageOptions } from './options.js';
+import { SuppressionIndex, syncSuppressionIndex, type Suppression, type SuppressionSettings } from './suppression.js';
+
+export type { AuditEntry, AuditLog } from './audit.js';
+export type { FeedbackItem, FeedbackStore, OverrideReasonLookup, OverrideReasonPolicy, SaveResult } from './feedback.js';
+export type { Suppression, SuppressionCandidate, SuppressionContext } from './suppression.js';
+export type { ReportRange, RuleAnalytics } from './analytics.js';
+export type { StorageOptions } from './options.js';
+export { readStorageOptions, STORAGE_VARIABLES } from './options.js';
+export { StorageUnavailableError } from './errors.js';
+
+export interface Storage {
+  kind: StorageKind;
+  /** Never blocks, never throws; queued (bounded, retried) while the database is down. */
+  audit: AuditLog;
+  /** One transaction per batch, resolved after commit; rejects with StorageUnavailableError. */
+  feedback: FeedbackStore;
+  /** In-memory: the hook path does no I/O. */
+  suppression: Suppression;
+  /** Rejects with StorageUnavailableError. */
+  analytics(range: ReportRange): Promise<RuleAnalytics[]>;
+  readiness(): Promise<{ ok: boolean; detail: string }>;
+  close(): Promise<void>;
+  stats(): { auditQueueDepth: number; auditDropped: number; writeFailures: number };
+}
+
+export interface StorageDeps {
+  logger: Logger;
+  /** Default: read from process.env (readStorageOptions). */
+  options?: StorageOptions;
+  /** Override reasons (the knowledge pack's catalogue); default: loaded from cds-services/override-reasons.yaml. */
+  overrideReasons?: OverrideReasonLookup;
+}
+
+/**
+ * Open the database and run the migrations. Throws when the SQLite file cannot be opened or a migration fails
+ * on a reachable database; a database that cannot be reached starts the storage degraded (not ready, retrying).
+ */
+export async function createStorage(config: Config, deps: StorageDeps): Promise<Storage> {
+  const options = deps.options ?? readStorageOptions();
+  const logger = deps.logger.child({ component: 'storage' });
+  const reasons = deps.overrideReasons ?? overrideReasonsBesideServices(config, logger);
+  const link = openDatabase(config, options, logger);
+  const health = new DatabaseHealth(logger);
+  const gate = new SchemaGate(link, (applied) => {
+    if (applied.length) logger.info({ database: link.label, migrations: applied }, 'database migrated');
+  });
+  const settings: SuppressionSettings = {
+    suppression: options.suppression,
+    orderSignDedup: options.orderSignDedup,
+    orderSignDedupWindowMs: options.orderSignDedupWindowMin * 60_000,
+  };
+  const index = new SuppressionIndex(settings, logger);
+  const queue = new AuditQueue({
+    write: async (entries) => {
+      await gate.ready();
+      await insertAuditEntries(link.db, entries);
+    },
+    health,
+    maxQueue: options.auditQueueMax,
+    retryMaxMs: options.auditRetryMaxMs,
+    logger,
+  });
+  const feedback = createFeedbackStore({
+    db: link.db,
+    gate,
+    flushAudit: () => queue.flush(),
+    health,
+    reasons,
+    index,
+    storeComments: options.feedbackStoreComments,
+    suppressionDefaultDays: options.suppressionDefaultDays,
+    logger,
+  });
+  const syncIndex = async (): Promise<void> => {
+    await gate.ready();
+    await syncSuppressionIndex(link.db, index, settings, new Date());
+    health.succeeded();
+  };
+
+  try {
+    await link.probe();
+  } catch (err) {
+    health.failed('start-up', err, 'read');
+    logger.error({ database: link.label, problem: describeDbError(err) }, 'database unreachable at start-up: starting not ready, retrying in the background');
+  }
+  if (health.isUp) {
+    try {
+      await syncIndex(); // runs the migrations first
+    } catch (err) {
+      await link.close();
+      throw err;
+    }
+    logger.info({ database: link.label }, 'storage ready');
+  }
+  // Refreshes the index from other instances' writes; while the database is down it is also the start-up retry.
+  const syncTimer = setInterval(() => {
+    syncIndex().catch((err: unknown) => health.failed('suppression index refresh', err, 'read'));
+  }, options.syncIntervalS * 1000);
+  syncTimer.unref();
+
+  const auditSummary = (): string => `audit queue ${queue.depth}, dropped ${queue.dropped}`;
+
+  return {
+    kind: link.kind,
+    audit: {
+      recordCards(entries: AuditEntry[]) {
+        index.noteShown(entries);
+        queue.recordCards(entries);
+      },
+      flush: () => queue.flush(),
+    },
+    feedback,
+    suppression: index,
+    async analytics(range) {
+      try {
+        await gate.ready();
+        const rows = await queryRuleAnalytics(link.db, range);
+        health.succeeded();
+        return rows;
+      } catch (err) {
+        health.failed('analytics', err, 'read');
+        throw new StorageUnavailableError('analytics', err);
+      }
+    },
+    async readiness() {
+      try {
+        await gate.ready();
+        await link.probe();
+        health.succeeded();
+        return { ok: true, detail: `${link.kind}: ok; ${auditSummary()}` };
+      } catch (err) {
+        health.failed('readiness probe', err, 'read');
+        return { ok: false, detail: `${link.kind}: unavailable (${errorCode(err)}); ${auditSummary()}` };
+      }
+    },
+    async close() {
+      clearInterval(syncTimer);
+      await queue.close();
+      await link.close();
+    },
+    stats: () => ({ auditQueueDepth: queue.depth, auditDropped: queue.dropped, writeFailures: health.writeFailures }),
+  };
+}
+
+/** The knowledge pack's override reasons; without the file no reason acknowledges a card (nothing is suppressed). */
+function overrideReasonsBesideServices(config: Config, logger: Logger): OverrideReasonLookup {
+  const file = path.join(config.cdsServicesDir, 'override-reasons.yaml');
+  if (existsSync(file)) return loadOverrideReasons(file);
+  logger.warn({ file }, 'no override-reasons.yaml: no override will suppress a card');
+  return { get: () => undefined };
+}
+
+/** A driver error code for public readiness output (details, which may name hosts, go to the log only). */
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code) ? code : 'failed';
+}

@@ -1,0 +1,83 @@
+/**
+ * Storage tuning read from the environment (documented in docs/storage.md). Kept apart from src/config.ts so
+ * the storage layer can be configured and tested on its own; the lead may later fold these into Config and
+ * pass them to createStorage as `deps.options`.
+ */
+import { z } from 'zod';
+import { formatPath } from '../http/outcomes.js';
+
+const onOff = (fallback: 'on' | 'off') =>
+  z
+    .enum(['on', 'off'])
+    .default(fallback)
+    .transform((v) => v === 'on');
+
+const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const StorageEnv = z.object({
+  /** Acknowledged-override suppression (a card is held back after an override whose reason acknowledges it). */
+  SUPPRESSION: onOff('on'),
+  /** How long an acknowledging override holds a card back when its reason sets no suppressDays. */
+  SUPPRESSION_DEFAULT_DAYS: int(1, 3650, 30),
+  /** order-select → order-sign coordination: an info card already shown at order-select is not repeated at order-sign. */
+  ORDER_SIGN_DEDUP: onOff('on'),
+  /** How long after an order-select card the order-sign info card for the same order is held back, minutes. */
+  ORDER_SIGN_DEDUP_WINDOW_MIN: int(1, 10_080, 720),
+  /** Most card-audit entries kept in memory while the database cannot be written; the oldest are dropped beyond it. */
+  AUDIT_QUEUE_MAX: int(1, 1_000_000, 10_000),
+  /** Longest wait between two attempts to write queued audit entries, ms (attempts back off from 100 ms to this). */
+  AUDIT_RETRY_MAX_MS: int(10, 600_000, 30_000),
+  /** Store feedback `userComment` text (free text a clinician typed; it may contain PHI). Off: only `has_comment` is stored. */
+  FEEDBACK_STORE_COMMENTS: onOff('off'),
+  /** How often the in-memory suppression index is refreshed from the database (other instances' writes), seconds. */
+  STORAGE_SYNC_INTERVAL_S: int(1, 3600, 30),
+  /** PostgreSQL: connection timeout, ms. */
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000, 2000),
+  /** PostgreSQL: longest a query may take before it fails, ms (migrations are exempt). */
+  DATABASE_QUERY_TIMEOUT_MS: int(100, 600_000, 10_000),
+  /** PostgreSQL: connection pool size. */
+  DATABASE_POOL_MAX: int(1, 100, 10),
+  /** SQLite: how long a write waits for another process's lock before failing, ms (the wait blocks the event loop). */
+  SQLITE_BUSY_TIMEOUT_MS: int(0, 60_000, 1000),
+});
+
+/** Every environment variable the storage layer reads. */
+export const STORAGE_VARIABLES: readonly string[] = Object.keys(StorageEnv.shape);
+
+export interface StorageOptions {
+  suppression: boolean;
+  suppressionDefaultDays: number;
+  orderSignDedup: boolean;
+  orderSignDedupWindowMin: number;
+  auditQueueMax: number;
+  auditRetryMaxMs: number;
+  feedbackStoreComments: boolean;
+  syncIntervalS: number;
+  databaseConnectTimeoutMs: number;
+  databaseQueryTimeoutMs: number;
+  databasePoolMax: number;
+  sqliteBusyTimeoutMs: number;
+}
+
+/** Read and validate the storage options; throws an Error naming every bad variable. */
+export function readStorageOptions(env: NodeJS.ProcessEnv = process.env): StorageOptions {
+  const parsed = StorageEnv.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Invalid storage configuration:\n${parsed.error.issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`).join('\n')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    suppression: e.SUPPRESSION,
+    suppressionDefaultDays: e.SUPPRESSION_DEFAULT_DAYS,
+    orderSignDedup: e.ORDER_SIGN_DEDUP,
+    orderSignDedupWindowMin: e.ORDER_SIGN_DEDUP_WINDOW_MIN,
+    auditQueueMax: e.AUDIT_QUEUE_MAX,
+    auditRetryMaxMs: e.AUDIT_RETRY_MAX_MS,
+    feedbackStoreComments: e.FEEDBACK_STORE_COMMENTS,
+    syncIntervalS: e.STORAGE_SYNC_INTERVAL_S,
+    databaseConnectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+    databaseQueryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS,
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * Which card drafts to hold back, decided in memory so the hook path does no I/O:
+ *  1. acknowledged override — after an override whose reason acknowledges the card, the same rule for the same
+ *     patient and the same drug pair is held back until the suppression expires. A critical card is held back
+ *     only when the reason explicitly covers critical cards (no shipped reason does).
+ *  2. order-select → order-sign — at order-sign an INFO card is dropped when the same rule already showed a
+ *     card for the same patient and the same draft order at order-select within the window. Warnings and
+ *     criticals always show again at signing.
+ * The index is fed by this process's own writes at once and refreshed from the database periodically, so
+ * other instances' overrides and order-select cards arrive within STORAGE_SYNC_INTERVAL_S.
+ */
+import type { Kysely } from 'kysely';
+import type { CardDraft } from '../cards/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { AuditEntry } from './audit.js';
+import { fromDbFlag, fromDbTime, toDbTime, type StorageSchema } from './schema.js';
+
+export interface SuppressionContext {
+  serviceId: string;
+  hook: string;
+  patientHash: string;
+  now: Date;
+}
+
+/** A card draft with the keys suppression matches on (computed by the engine). */
+export interface SuppressionCandidate {
+  draft: CardDraft;
+  drugKey: string;
+  orderKeys: string[];
+}
+
+export interface Suppression {
+  /** The same candidates, in order, minus the ones held back. No I/O. */
+  filter<T extends SuppressionCandidate>(candidates: T[], ctx: SuppressionContext): T[];
+}
+
+/** An acknowledging override, as stored. */
+export interface AcknowledgedOverride {
+  ruleId: string;
+  patientHash: string;
+  drugKey: string;
+  coversCritical: boolean;
+  expiresAt: Date;
+}
+
+export interface SuppressionSettings {
+  suppression: boolean;
+  orderSignDedup: boolean;
+  orderSignDedupWindowMs: number;
+}
+
+interface HeldBack {
+  /** Until when non-critical cards are held back (ms since epoch). */
+  untilMs: number;
+  /** Until when critical cards are held back too (0: never). */
+  criticalUntilMs: number;
+}
+
+const SELECT_HOOK = 'order-select';
+const SIGN_HOOK = 'order-sign';
+
+export class SuppressionIndex implements Suppression {
+  private readonly acknowledged = new Map<string, HeldBack>();
+  /** rule|patient|order → when a card was last shown for it at order-select (ms). */
+  private readonly shownAtSelect = new Map<string, number>();
+
+  constructor(
+    private readonly settings: SuppressionSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  filter<T extends SuppressionCandidate>(candidates: T[], ctx: SuppressionContext): T[] {
+    const now = ctx.now.getTime();
+    return candidates.filter((c) => {
+      const why = this.holdBackReason(c, ctx.patientHash, ctx.hook, now);
+      if (why) this.logger.debug({ serviceId: ctx.serviceId, hook: ctx.hook, ruleId: c.draft.ruleId, indicator: c.draft.indicator, why }, 'card held back');
+      return !why;
+    });
+  }
+
+  /** Remember acknowledging overrides (after their feedback committed, or loaded from the database). */
+  noteAcknowledged(overrides: readonly AcknowledgedOverride[]): void {
+    for (const o of overrides) {
+      const key = acknowledgedKey(o.ruleId, o.patientHash, o.drugKey);
+      const held = this.acknowledged.get(key) ?? { untilMs: 0, criticalUntilMs: 0 };
+      const until = o.expiresAt.getTime();
+      held.untilMs = Math.max(held.untilMs, until);
+      if (o.coversCritical) held.criticalUntilMs = Math.max(held.criticalUntilMs, until);
+      this.acknowledged.set(key, held);
+    }
+  }
+
+  /** Remember cards shown at order-select (as they are audited, or loaded from the database). */
+  noteShown(entries: readonly Pick<AuditEntry, 'hook' | 'ruleId' | 'patientHash' | 'orderKeys' | 'shownAt'>[]): void {
+    if (!this.settings.orderSignDedup) return;
+    for (const e of entries) {
+      if (e.hook !== SELECT_HOOK) continue;
+      for (const orderKey of e.orderKeys) {
+        const key = orderCardKey(e.ruleId, e.patientHash, orderKey);
+        this.shownAtSelect.set(key, Math.max(this.shownAtSelect.get(key) ?? 0, e.shownAt.getTime()));
+      }
+    }
+  }
+
+  /** Forget what can no longer hold anything back. */
+  prune(now: Date): void {
+    const t = now.getTime();
+    for (const [key, held] of this.acknowledged) if (held.untilMs <= t) this.acknowledged.delete(key);
+    for (const [key, shownAt] of this.shownAtSelect) if (t - shownAt > this.settings.orderSignDedupWindowMs) this.shownAtSelect.delete(key);
+  }
+
+  private holdBackReason(c: SuppressionCandidate, patientHash: string, hook: string, now: number): string | undefined {
+    const { draft } = c;
+    if (this.settings.suppression) {
+      const held = this.acknowledged.get(acknowledgedKey(draft.ruleId, patientHash, c.drugKey));
+      if (held && now < (draft.indicator === 'critical' ? held.criticalUntilMs : held.untilMs)) return 'acknowledged-override';
+    }
+    if (this.settings.orderSignDedup && hook === SIGN_HOOK && draft.indicator === 'info') {
+      const shownAtSelect = c.orderKeys.some((orderKey) => {
+        const shownAt = this.shownAtSelect.get(orderCardKey(draft.ruleId, patientHash, orderKey));
+        return shownAt !== undefined && now - shownAt <= this.settings.orderSignDedupWindowMs;
+      });
+      if (shownAtSelect) return 'shown-at-order-select';
+    }
+    return undefined;
+  }
+}
+
+/** Load unexpired suppressions and recent order-select cards from the database into the index. */
+export async function syncSuppressionIndex(db: Kysely<StorageSchema>, index: SuppressionIndex, settings: SuppressionSettings, now: Date): Promise<void> {
+  const suppressions = await db
+    .selectFrom('suppression')
+    .select(['rule_id', 'patient_hash', 'drug_key', 'covers_critical', 'expires_at'])
+    .where('expires_at', '>', toDbTime(now))
+    .execute();
+  index.noteAcknowledged(
+    suppressions.map((r) => ({ ruleId: r.rule_id, patientHash: r.patient_hash, drugKey: r.drug_key, coversCritical: fromDbFlag(r.covers_critical), expiresAt: fromDbTime(r.expires_at) })),
+  );
+  if (settings.orderSignDedup) {
+    const shown = await db
+      .selectFrom('card_audit')
+      .select(['hook', 'rule_id', 'patient_hash', 'order_keys', 'shown_at'])
+      .where('hook', '=', SELECT_HOOK)
+      .where('shown_at', '>=', toDbTime(new Date(now.getTime() - settings.orderSignDedupWindowMs)))
+      .execute();
+    index.noteShown(shown.map((r) => ({ hook: r.hook, ruleId: r.rule_id, patientHash: r.patient_hash, orderKeys: JSON.parse(r.order_keys) as string[], shownAt: fromDbTime(r.shown_at) })));
+  }
+  index.prune(now);
+}
+
+const acknowledgedKey = (ruleId: string, patientHash: string, drugKey: string): string => `${ruleId}\u0000${patientHash}\u0000${drugKey}`;
+const orderCardKey = (ruleId: string, patientHash: string, orderKey: string): string => `${ruleId}\u0000${patientHash}\u0000${orderKey}`;
