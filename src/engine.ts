@@ -76,15 +76,16 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
         const drafts = new Map<string, MedicationRequest>();
         for (const r of chart.draftOrders) if (r.resourceType === 'MedicationRequest' && r.id) drafts.set(`MedicationRequest/${r.id}`, r as MedicationRequest);
         const context: RuleContext = { draftOrder: (ref) => drafts.get(ref) };
-        evaluated = { facts, drafts: runRules(knowledge.rulesFor(service), facts, context, logger, deps.observer) };
+        const ruleDrafts = runRules(knowledge.rulesFor(service), facts, context, logger, deps.observer);
+        evaluated = { facts, drafts: ruleDrafts, drugKeys: ruleDrafts.map((d) => drugKey(d, facts)) };
         if (key) memo.set(key, evaluated);
       }
-      const { facts, drafts: cardDrafts } = evaluated;
+      const { facts, drafts: cardDrafts, drugKeys } = evaluated;
       const storage = deps.storage;
       const patient = patientHash(deps.config.patientIdHashKey, request.context.patientId);
-      const candidates = cardDrafts.map((draft) => ({
+      const candidates = cardDrafts.map((draft, i) => ({
         draft,
-        drugKey: drugKey(draft, facts),
+        drugKey: drugKeys[i]!,
         orderKeys: orderKeys(draft, facts, deps.config.patientIdHashKey, request.context.patientId),
       }));
       const shown = storage ? storage.suppression.filter(candidates, { serviceId: service.id, hook: request.hook, patientHash: patient, now: today }) : candidates;

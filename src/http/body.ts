@@ -21,14 +21,20 @@ export function jsonBody(limit: string, maxDepth: number): RequestHandler[] {
   return [requireJson, parse, depth];
 }
 
-/** Iterative, so a hostile body cannot blow the stack. */
+/**
+ * True when `value` nests deeper than `maxDepth`. Recursion is bounded by `maxDepth` itself (it stops one level
+ * past it), so a hostile body cannot blow the stack.
+ */
 export function exceedsDepth(value: unknown, maxDepth: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (d > maxDepth) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+  if (typeof value !== 'object' || value === null) return false;
+  if (maxDepth <= 0) return true;
+  if (Array.isArray(value)) {
+    for (const child of value) if (typeof child === 'object' && child !== null && exceedsDepth(child, maxDepth - 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null && exceedsDepth(child, maxDepth - 1)) return true;
   }
   return false;
 }

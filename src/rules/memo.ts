@@ -7,7 +7,7 @@
  * The key is a SHA-1 of the whole chart content, never an id or version the client chose, so one client cannot
  * plant results for another. The cache is bounded by the total size of the charts it remembers.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { PatientFacts } from '../clinical/facts.js';
 import type { CardDraft } from '../cards/types.js';
 import type { Chart } from '../data/chart.js';
@@ -16,6 +16,8 @@ import { deepFreeze } from '../clinical/cache.js';
 export interface MemoEntry {
   facts: PatientFacts;
   drafts: readonly CardDraft[];
+  /** drugKey of each draft (same order): what the card is about, for suppression and audit. */
+  drugKeys: readonly string[];
 }
 
 export interface MemoKey {
@@ -26,7 +28,7 @@ export interface MemoKey {
 
 export function memoKey(serviceId: string, chart: Chart, day: string): MemoKey {
   const text = JSON.stringify([serviceId, day, chart.hook, chart.patientId, chart.selections, chart.draftOrders, chart.resources, [...chart.medications.entries()]]);
-  return { key: createHash('sha1').update(text).digest('base64'), weight: text.length };
+  return { key: hash('sha1', text, 'base64'), weight: text.length };
 }
 
 export class EvaluationMemo {

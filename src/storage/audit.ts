@@ -38,6 +38,12 @@ export interface AuditLog {
 
 /** Rows per INSERT: well under both dialects' bound-parameter limits. */
 const BATCH_SIZE = 200;
+/**
+ * Entries gather this long before a write, so a busy service commits a few transactions a second instead of one
+ * per hook call (each SQLite commit is an fsync on the event loop). Feedback flushes the queue first, so a card
+ * shown a moment ago is still known; audit rows are not promised to survive a crash (feedback rows are).
+ */
+const GATHER_MS = 50;
 const FIRST_RETRY_MS = 100;
 
 /** Insert audit rows; a row already written (a retried batch that had in fact committed) is skipped. */
@@ -95,7 +101,7 @@ export class AuditQueue implements AuditLog {
     }
     this.queue.push(...entries);
     this.enforceBound();
-    if (!this.draining && !this.timer) this.schedule(0);
+    if (!this.draining && !this.timer) this.schedule(this.queue.length >= BATCH_SIZE ? 0 : GATHER_MS);
   }
 
   async flush(): Promise<void> {
