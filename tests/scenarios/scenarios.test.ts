@@ -3,28 +3,27 @@
  * Each fixtures/scenarios/*.yaml file is a describe(), each case a test.
  */
 import { describe, expect, test } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { PROJECT_ROOT, testConfig } from '../../src/config.js';
 import { CdsResponseSchema } from '../../src/cards/schema.js';
 import { createEngine } from '../../src/engine.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { ScenarioFile, hookRequest } from './build.js';
+import { hookRequest, loadScenarioFiles } from '../../src/scenarios/build.js';
 
 const DIR = path.join(PROJECT_ROOT, 'fixtures', 'scenarios');
 const config = testConfig();
 const knowledge = loadKnowledge(config.cdsServicesDir);
-const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
+const files = loadScenarioFiles(DIR);
 
 test('there are scenario files', () => {
   expect(files.length).toBeGreaterThanOrEqual(6);
 });
 
-describe.each(files)('%s', (file) => {
-  const scenario = ScenarioFile.parse(parse(readFileSync(path.join(DIR, file), 'utf8')));
+describe.each(files.map((f) => [f.file, f.scenario] as const))('%s', (_file, scenario) => {
   const now = new Date(scenario.now);
   const engine = createEngine(knowledge, { config, logger: createLogger('silent'), now: () => now });
 
@@ -38,4 +37,10 @@ describe.each(files)('%s', (file) => {
     const parsed = CdsResponseSchema.safeParse(result.response);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
   });
+});
+
+test('a scenario file that breaks the format is refused with its name and the field', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'scenarios-'));
+  writeFileSync(path.join(dir, 'broken.yaml'), 'description: x\nnow: 2026-11-21T09:00:00Z\ncases:\n  - name: no expectation\n');
+  expect(() => loadScenarioFiles(dir)).toThrow(/broken\.yaml: cases\[0\]\.expect/);
 });

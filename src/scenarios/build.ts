@@ -1,10 +1,14 @@
 /**
- * Scenario files (fixtures/scenarios/*.yaml) → CDS Hooks requests. Resources may be full FHIR or a shorthand;
+ * Scenario files (fixtures/scenarios/*.yaml) → CDS Hooks requests, for the scenario tests and the playground. Resources may be full FHIR or a shorthand;
  * relative dates ("5 days ago") are resolved against the scenario's `now`, like opioid-cds-r4's date roller,
  * so scenarios never go stale.
  */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Resource } from 'fhir/r4.js';
+import { formatPath } from '../http/outcomes.js';
 
 const SYSTEMS: Record<string, string> = {
   rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm',
@@ -97,6 +101,18 @@ function dosage(s: Shorthand): Record<string, unknown>[] | undefined {
 
 let counter = 0;
 const nextId = (prefix: string) => `${prefix}-${++counter}`;
+
+/** Read and validate every scenario file in `dir` (sorted by name). Throws naming the file and the field. */
+export function loadScenarioFiles(dir: string): { file: string; scenario: ScenarioFile }[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((file) => {
+      const parsed = ScenarioFile.safeParse(parseYaml(readFileSync(path.join(dir, file), 'utf8')));
+      if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
+      return { file, scenario: parsed.data };
+    });
+}
 
 function roll(resource: Record<string, unknown>, now: Date): Resource {
   return JSON.parse(JSON.stringify(resource), (_k, v) => (typeof v === 'string' ? rollDate(v, now) : v)) as Resource;
