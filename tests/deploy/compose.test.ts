@@ -11,7 +11,7 @@ const compose = parse(readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml')
 
 describe('docker-compose.yml', () => {
   test('runs the service with HAPI FHIR, PostgreSQL and Redis', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['hapi', 'ldn-cds', 'postgres', 'redis']);
+    expect(Object.keys(compose.services).sort()).toEqual(['hapi', 'hapi-loader', 'ldn-cds', 'postgres', 'redis']);
     expect(compose.services['ldn-cds']!.ports).toContain('3000:3000');
     expect(compose.services.hapi!.ports).toContain('8080:8080');
   });
@@ -31,5 +31,17 @@ describe('docker-compose.yml', () => {
     expect(env.REDIS_URL).toBe('redis://redis:6379');
     expect(env.FHIR_SERVER_ALLOWLIST).toContain('http://hapi:8080/fhir');
     expect(Object.keys(compose.services['ldn-cds']!.depends_on ?? {})).toEqual(expect.arrayContaining(['postgres', 'redis']));
+  });
+});
+
+describe('the HAPI loader', () => {
+  test('loads a transaction Bundle that exists and holds only PUTs of synthetic patients', () => {
+    const loader = compose.services['hapi-loader'] as unknown as { command: string[]; volumes: string[] };
+    expect(loader.volumes).toContain('./fixtures/patients:/fixtures:ro');
+    const file = /--data @\/fixtures\/(\S+)/.exec(loader.command.join(' '))![1]!;
+    const bundle = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'fixtures', 'patients', file), 'utf8'));
+    expect(bundle.type).toBe('transaction');
+    for (const e of bundle.entry) expect(e.request).toEqual({ method: 'PUT', url: `${e.resource.resourceType}/${e.resource.id}` });
+    expect(bundle.entry.filter((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Patient')).toHaveLength(2);
   });
 });
