@@ -34,16 +34,7 @@ export const LEXICON_FILE = 'medication-names.yaml';
 
 /** Load cds-services/valuesets/*.json and cds-services/medication-names.yaml; every problem is reported in one KnowledgeError. */
 export function loadClinicalKnowledge(dir: string): ClinicalKnowledge {
-  const problems: KnowledgeError['problems'] = [];
-  const attempt = <T>(fn: () => T): T | undefined => {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof KnowledgeError) problems.push(...e.problems);
-      else throw e;
-      return undefined;
-    }
-  };
+  const { problems, attempt } = KnowledgeError.collector();
   const valueSets = attempt(() => loadValueSets(path.join(dir, VALUESETS_DIR), REQUIRED_VALUE_SETS));
   const lexicon = attempt(() => loadLexicon(path.join(dir, LEXICON_FILE), LEXICON_FILE));
   if (problems.length || !valueSets || !lexicon) throw new KnowledgeError(problems);

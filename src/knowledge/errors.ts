@@ -10,4 +10,24 @@ export class KnowledgeError extends Error {
   static one(file: string, field: string, message: string): KnowledgeError {
     return new KnowledgeError([{ file, field, message }]);
   }
+
+  /**
+   * Collect the problems of several loaders so they are reported together: `attempt(load)` returns the result,
+   * or undefined after recording a KnowledgeError's problems (any other error propagates).
+   */
+  static collector(): { problems: KnowledgeError['problems']; attempt<T>(load: () => T): T | undefined } {
+    const problems: KnowledgeError['problems'] = [];
+    return {
+      problems,
+      attempt<T>(load: () => T): T | undefined {
+        try {
+          return load();
+        } catch (e) {
+          if (!(e instanceof KnowledgeError)) throw e;
+          problems.push(...e.problems);
+          return undefined;
+        }
+      },
+    };
+  }
 }

@@ -3,14 +3,13 @@
  * A file names the id, the hook(s) it serves, discovery text, prefetch templates and the rules it runs.
  * Several hooks may share an id (spec §1: route on id + hook). Private fields never reach discovery.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { HookName } from '../clinical/facts.js';
 import { SUPPORTED_HOOKS } from '../hooks/request.js';
-import { formatPath } from '../http/outcomes.js';
 import { KnowledgeError } from './errors.js';
+import { readKnowledgeFile } from './read-yaml.js';
 import { templateTokens } from '../data/templates.js';
 
 /** Context fields that are prefetch tokens, per hook (hooks library: only root-level primitive fields). */
@@ -89,7 +88,6 @@ export class ServiceCatalog {
 /** Load and validate every services/*.yaml; all problems are collected and thrown together. */
 export function loadServices(dir: string): ServiceDefinition[] {
   const folder = path.join(dir, 'services');
-  const problems: KnowledgeError['problems'] = [];
   const services: ServiceDefinition[] = [];
   let files: string[];
   try {
@@ -98,21 +96,11 @@ export function loadServices(dir: string): ServiceDefinition[] {
     throw KnowledgeError.one('services/', '', 'folder is missing');
   }
   const seen = new Map<string, string>();
+  const { problems, attempt } = KnowledgeError.collector();
   for (const name of files) {
     const file = `services/${name}`;
-    let data: unknown;
-    try {
-      data = parseYaml(readFileSync(path.join(folder, name), 'utf8'));
-    } catch (e) {
-      problems.push({ file, field: '', message: `not valid YAML: ${(e as Error).message}` });
-      continue;
-    }
-    const parsed = ServiceFile.safeParse(data);
-    if (!parsed.success) {
-      for (const i of parsed.error.issues) problems.push({ file, field: formatPath(i.path), message: i.message });
-      continue;
-    }
-    const s = parsed.data;
+    const s = attempt(() => readKnowledgeFile(path.join(folder, name), file, ServiceFile));
+    if (!s) continue;
     if (seen.has(s.id)) problems.push({ file, field: 'id', message: `"${s.id}" is already defined in ${seen.get(s.id)}` });
     seen.set(s.id, file);
     const prefetch = s.prefetch ?? {};
