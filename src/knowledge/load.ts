@@ -3,9 +3,7 @@
  * value sets and lexicon, evidence and override reasons. Every problem in every file is collected and reported
  * together (file + field); a bad pack never starts.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { PatientFacts } from '../clinical/facts.js';
 import type { Chart } from '../data/chart.js';
@@ -13,11 +11,11 @@ import type { Link } from '../cards/types.js';
 import type { Rule } from '../rules/contract.js';
 import { createFactExtractor, loadClinicalKnowledge } from '../clinical/extract.js';
 import { loadRules } from '../rules/load.js';
-import { loadEvidence } from './evidence.js';
+import { loadEvidence, type EvidenceCatalogue } from './evidence.js';
 import { loadOverrideReasons, type OverrideReasonCatalogue } from './override-reasons.js';
 import { KnowledgeError } from './errors.js';
+import { readKnowledgeFile } from './read-yaml.js';
 import { ServiceCatalog, loadServices, type ServiceDefinition } from './services.js';
-import { formatPath } from '../http/outcomes.js';
 
 export interface Knowledge {
   name: string;
@@ -27,6 +25,8 @@ export interface Knowledge {
   rules: ReadonlyMap<string, Rule>;
   rulesFor(service: ServiceDefinition): readonly Rule[];
   evidenceLinks(ids: readonly string[]): Link[];
+  /** The whole evidence catalogue (evidence.yaml), for the evidence pages; absent in hand-built test packs. */
+  evidence?: EvidenceCatalogue;
   /** True once the service publishes /evidence/{ruleId} pages (used as each card's source.url). */
   hasEvidencePages: boolean;
   extractFacts(chart: Chart, now: Date): PatientFacts;
@@ -37,29 +37,9 @@ export interface Knowledge {
 const KnowledgeMeta = z.object({ name: z.string().min(1), version: z.string().regex(/^\d+\.\d+\.\d+/, 'must be a semantic version') }).passthrough();
 
 export function loadKnowledge(dir: string): Knowledge {
-  const problems: KnowledgeError['problems'] = [];
-  const attempt = <T>(fn: () => T): T | undefined => {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof KnowledgeError) problems.push(...e.problems);
-      else throw e;
-      return undefined;
-    }
-  };
+  const { problems, attempt } = KnowledgeError.collector();
 
-  const meta = attempt(() => {
-    const file = 'knowledge.yaml';
-    let data: unknown;
-    try {
-      data = parseYaml(readFileSync(path.join(dir, file), 'utf8'));
-    } catch (e) {
-      throw KnowledgeError.one(file, '', `cannot be read: ${(e as Error).message}`);
-    }
-    const parsed = KnowledgeMeta.safeParse(data);
-    if (!parsed.success) throw new KnowledgeError(parsed.error.issues.map((i) => ({ file, field: formatPath(i.path), message: i.message })));
-    return parsed.data;
-  });
+  const meta = attempt(() => readKnowledgeFile(path.join(dir, 'knowledge.yaml'), 'knowledge.yaml', KnowledgeMeta));
   const services = attempt(() => loadServices(dir));
   const clinical = attempt(() => loadClinicalKnowledge(dir));
   const evidence = attempt(() => loadEvidence(path.join(dir, 'evidence.yaml')));
@@ -93,7 +73,9 @@ export function loadKnowledge(dir: string): Knowledge {
     rules: ruleMap,
     rulesFor: (service) => serviceRules.get(service.id) ?? [],
     evidenceLinks: (ids) => evidence.links(ids),
-    hasEvidencePages: false,
+    evidence,
+    // GET /evidence/{ruleId} (src/http/evidence.ts) is served, so every card's source.url points at its rule's page.
+    hasEvidencePages: true,
     extractFacts: extract,
     overrideReasons,
   };

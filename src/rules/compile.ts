@@ -12,9 +12,10 @@ import type { EvidenceCatalogue } from '../knowledge/evidence.js';
 import type { OverrideReasonCatalogue } from '../knowledge/override-reasons.js';
 import { ProblemList } from '../knowledge/read-yaml.js';
 import { deleteDraftActions, setDailyDoseActions } from './actions.js';
-import type { Rule, RuleContext } from './contract.js';
+import type { Rule, RuleContext, RuleMeta } from './contract.js';
 import { FACT_FIELD_NAMES, SAMPLE_FACTS } from './fact-shape.js';
 import { compileExpression, ExpressionError, FACT_VARIABLES, isTrue, type Expression, type Variables } from './fhirpath.js';
+import { parseRationale } from './rationale.js';
 import type { RuleFile, RuleFileAction } from './rule-file.js';
 import {
   escapeMarkdown,
@@ -68,8 +69,11 @@ interface TemplateScope {
   findings: boolean;
 }
 
-/** Compile one rule file. `label` names the file in errors. Throws a KnowledgeError listing every problem. */
-export function compileRule(file: RuleFile, label: string, deps: RuleDependencies): Rule {
+/**
+ * Compile one rule file. `label` names the file in errors (and in `meta.file`); `text` is the file's text, whose
+ * When/Then header comment becomes `meta.rationale`. Throws a KnowledgeError listing every problem.
+ */
+export function compileRule(file: RuleFile, label: string, deps: RuleDependencies, text = ''): Rule {
   const problems = new ProblemList();
   const problem = (field: string, message: string): void => problems.add(label, field, message);
 
@@ -132,6 +136,7 @@ export function compileRule(file: RuleFile, label: string, deps: RuleDependencie
     version: file.version,
     concern: file.concern,
     hooks,
+    meta: ruleMeta(file, label, text, overrideReasons),
     evaluate(facts: PatientFacts, context: RuleContext): CardDraft | null {
       if (!hooks.includes(facts.hook)) return null;
       const variables = evaluateBindings(facts, file.parameters, bindings);
@@ -206,6 +211,22 @@ function checkPlaceholders(field: string, parts: TemplatePart[], scope: Template
       problem(field, `unknown field "${member}" in ${shown}: not a field of the clinical facts`);
     }
   }
+}
+
+/** What the evidence pages show about a rule: its words, not its logic. */
+function ruleMeta(file: RuleFile, label: string, text: string, overrideReasons: Coding[]): RuleMeta {
+  const rationale = parseRationale(text);
+  const aboutNaltrexone = /naltrexone/i.test(Object.values(file.bind).join('\n')) || /\bldn\b/i.test(`${file.id} ${file.concern}`);
+  return {
+    title: file.title ?? file.id,
+    ...(rationale ? { rationale } : {}),
+    indicator: file.card.indicator,
+    evidence: file.card.evidence.map((c) => (typeof c === 'string' ? { id: c } : { id: c.id, says: c.says })),
+    parameters: { ...file.parameters },
+    overrideReasons: overrideReasons.map((r) => ({ ...r })),
+    file: label,
+    concernsLdn: aboutNaltrexone,
+  };
 }
 
 const citationId = (citation: RuleFile['card']['evidence'][number]): string => (typeof citation === 'string' ? citation : citation.id);

@@ -3,7 +3,7 @@
  * and compiled once. Problems from every file are collected and thrown together as one KnowledgeError,
  * each naming the file and field, e.g. `rules/ldn-with-opioid.yaml: bind.opioids: FHIRPath syntax error: …`.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KnowledgeError } from '../knowledge/errors.js';
 import { ProblemList, readKnowledgeFile } from '../knowledge/read-yaml.js';
@@ -37,7 +37,8 @@ export function loadRules(knowledgeDir: string, deps: RuleDependencies): Rule[] 
       const file = readKnowledgeFile(path.join(dir, name), label, RuleFileSchema);
       const expectedId = name.replace(/\.yaml$/, '');
       if (file.id !== expectedId) throw KnowledgeError.one(label, 'id', `"${file.id}" must match the file name "${expectedId}"`);
-      return compileRule(file, label, deps);
+      // Read again for the When/Then header comment (comments are not part of the parsed YAML).
+      return compileRule(file, label, deps, readFileSync(path.join(dir, name), 'utf8'));
     });
     return rule ? [rule] : [];
   });

@@ -60,6 +60,8 @@ const CardSchema = z
 export const RuleFileSchema = z
   .object({
     id: KebabId,
+    /** A short title for people (the rule's evidence page), e.g. "Naltrexone ordered with a current opioid". */
+    title: z.string().trim().min(1).max(100, 'a title is at most 100 characters').optional(),
     version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a semantic version such as 1.0.0'),
     concern: KebabId,
     hooks: z.array(z.enum(['patient-view', 'order-select', 'order-sign'])).min(1),
