@@ -16,6 +16,10 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY cds-services ./cds-services
+# Static files read at run time: the playground page (PLAYGROUND=on) and its scenarios.
+COPY src/web ./src/web
+COPY fixtures/scenarios ./fixtures/scenarios
+COPY fixtures/requests ./fixtures/requests
 COPY bin ./bin
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node

@@ -19,4 +19,12 @@ export default tseslint.config(
     files: ['src/cli.ts', 'bin/**', 'scripts/**', 'bench/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Static pages served as is (no build step): plain ES modules running in the browser.
+    files: ['src/web/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', navigator: 'readonly', location: 'readonly', crypto: 'readonly', globalThis: 'readonly' },
+    },
+  },
 );

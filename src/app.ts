@@ -19,6 +19,9 @@ import { createMetrics, gaugeFrom, type Metrics } from './observability/metrics.
 import { createStorage, type Storage } from './storage/index.js';
 import { feedbackRouter } from './http/feedback.js';
 import { adminRouter } from './http/admin.js';
+import { evidenceRouter } from './http/evidence.js';
+import { openapiRouter } from './http/openapi.js';
+import { createPlayground } from './playground/index.js';
 import { httpMetrics, metricsRoute, engineObserver } from './http/metrics.js';
 
 export interface AppDeps {
@@ -58,7 +61,9 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   gaugeFrom(metrics, 'ldn_cds_audit_dropped', 'Card-audit entries dropped because the queue was full (since start)', () => storage.stats().auditDropped);
   gaugeFrom(metrics, 'ldn_cds_storage_write_failures', 'Failed database writes (since start)', () => storage.stats().writeFailures);
   const engine = createEngine(knowledge, { config, logger, fetch: deps.fetch, now: deps.now, observer: engineObserver(metrics), storage });
-  const auth: AuthService = await createAuth(config, { logger, now: deps.authNow, fetch: deps.jwksFetch, replayCache: deps.replayCache, onFailure: (reason) => metrics.authFailures.inc({ reason }) });
+  const playground = await createPlayground(config, { logger, knowledge });
+  const auth: AuthService = await createAuth(config, {
+    extraClients: playground.trustedClients, logger, now: deps.authNow, fetch: deps.jwksFetch, replayCache: deps.replayCache, onFailure: (reason) => metrics.authFailures.inc({ reason }) });
 
   const app = express();
   app.disable('x-powered-by');
@@ -89,6 +94,9 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   app.use(feedbackRouter({ storage, auth: auth.middleware, body, serviceExists: (id) => knowledge.services.get(id) !== undefined }));
   app.use(cdsRoutes({ engine, auth: auth.middleware, body, patientIdHashKey: config.patientIdHashKey }));
   app.use(adminRouter({ storage, adminToken: config.adminToken }));
+  app.use(openapiRouter({ publicBaseUrl: config.publicBaseUrls[0]! }));
+  app.use(evidenceRouter({ knowledge }));
+  app.use(playground.router);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 

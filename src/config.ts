@@ -72,6 +72,8 @@ const Env = z.object({
   PATIENT_ID_HASH_KEY: z.string().optional(),
   /** Folder holding services/, rules/, valuesets/ and evidence.yaml. */
   CDS_SERVICES_DIR: z.string().optional(),
+  /** The card playground at / (it signs its own CDS client JWTs): on by default, off in production unless set to on. */
+  PLAYGROUND: z.enum(['on', 'off']).optional(),
 });
 
 /** Every environment variable the service reads (the public contract documented in the README). */
@@ -104,6 +106,8 @@ export interface Config {
   cdsServicesDir: string;
   /** Storage tuning: suppression, select→sign coordination, audit queue, database timeouts (docs/storage.md). */
   storage: StorageOptions;
+  /** Serve the card playground at / with its own signing key trusted for its issuer only. */
+  playground: boolean;
 }
 
 export class ConfigError extends Error {
@@ -170,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     patientIdHashKey: e.PATIENT_ID_HASH_KEY ?? 'ldn-cds-development-only-key',
     cdsServicesDir: path.resolve(e.CDS_SERVICES_DIR ?? path.join(PROJECT_ROOT, 'cds-services')),
     storage,
+    playground: e.PLAYGROUND ? e.PLAYGROUND === 'on' : !production,
   });
 }
 

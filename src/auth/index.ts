@@ -38,6 +38,8 @@ export interface AuthDeps {
   replayCache?: ReplayCache;
   /** Told the (bounded) reason of every refusal, for metrics. */
   onFailure?: (reason: string) => void;
+  /** Clients trusted in addition to TRUSTED_CLIENTS (the playground's own signing key); issuers must not clash. */
+  extraClients?: readonly TrustedClient[];
 }
 
 export interface AuthService {
@@ -53,11 +55,17 @@ export async function createAuth(config: Config, deps: AuthDeps): Promise<AuthSe
   if (production && config.authMode === 'off') throw new AuthConfigError(['AUTH_MODE: "off" is refused when NODE_ENV=production']);
   if (config.authMode === 'off') return authOff(logger);
 
-  const clients = await loadTrustedClients({
-    file: config.trustedClientsFile,
-    allowSandboxIssuer: config.allowSandboxIssuer,
-    production,
-  });
+  const clients = [
+    ...(await loadTrustedClients({
+      file: config.trustedClientsFile,
+      allowSandboxIssuer: config.allowSandboxIssuer,
+      production,
+    })),
+    ...(deps.extraClients ?? []),
+  ];
+  const issuers = clients.map((c) => c.iss);
+  const clash = issuers.find((iss, i) => issuers.indexOf(iss) !== i);
+  if (clash) throw new AuthConfigError([`trusted client issuer "${clash}" is configured twice`]);
   if (clients.length === 0 && production) {
     throw new AuthConfigError([
       'AUTH_MODE=required but no trusted client is configured: set TRUSTED_CLIENTS to a file listing at least one client',

@@ -9,6 +9,7 @@ import type { Resource } from 'fhir/r4.js';
 import { createApp, type AppDeps, type AppHandle } from '../../src/app.js';
 import { PROJECT_ROOT, testConfig } from '../../src/config.js';
 import type { PatientFacts, MedicationFact } from '../../src/clinical/facts.js';
+import { statement as factStatement } from './facts.js';
 import type { Knowledge } from '../../src/knowledge/load.js';
 import { ServiceCatalog, loadServices, type ServiceDefinition } from '../../src/knowledge/services.js';
 import { loadOverrideReasons } from '../../src/knowledge/override-reasons.js';
@@ -42,23 +43,7 @@ export const dataCountRule: Rule = {
 function trivialFacts(chart: Chart, now: Date): PatientFacts {
   const meds: MedicationFact[] = chart.resources
     .filter((r) => r.resourceType === 'MedicationStatement' || r.resourceType === 'MedicationRequest')
-    .map((r) => ({
-      ref: `${r.resourceType}/${r.id}`,
-      resourceType: r.resourceType as 'MedicationStatement',
-      source: 'medication-statement',
-      name: r.id ?? '?',
-      label: r.id ?? '?',
-      codes: [],
-      ingredients: [],
-      isNaltrexone: false,
-      isOpioid: false,
-      isInterferonBeta: false,
-      isGlatiramer: false,
-      status: String((r as { status?: string }).status),
-      current: true,
-      past: false,
-      excluded: false,
-    }));
+    .map((r) => factStatement(r.id ?? '?', { ref: `${r.resourceType}/${r.id}`, status: String((r as { status?: string }).status) }));
   return {
     hook: chart.hook,
     now: now.toISOString(),

@@ -1,0 +1,287 @@
+/**
+ * The card playground in a real browser: playwright-core driving Debian's chromium (/usr/bin/chromium; `.ci/run`
+ * installs it through apt; never `playwright install`). The real app listens on an ephemeral port with
+ * AUTH_MODE=required, so every call the page makes carries a JWT it had minted for exactly that URL.
+ *
+ * Without /usr/bin/chromium the suite FAILS in CI (CI set) and is skipped with a warning elsewhere.
+ * Screenshots go to test-results/browser/ (gitignored); UPDATE_SCREENSHOTS=1 also refreshes docs/images/.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createApp, type AppHandle } from '../../src/app.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const OUT = path.join(PROJECT_ROOT, 'test-results', 'browser');
+const DOCS_IMAGES = path.join(PROJECT_ROOT, 'docs', 'images');
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+if (!HAVE_CHROMIUM && !process.env.CI) {
+  console.warn(`\n⚠  Browser tests SKIPPED: ${CHROMIUM} not found. Install it with: apt-get update && apt-get install -y chromium\n`);
+}
+
+test('chromium is installed (required in CI)', (ctx) => {
+  if (!HAVE_CHROMIUM && !process.env.CI) ctx.skip();
+  expect(HAVE_CHROMIUM, `${CHROMIUM} is missing: .ci/run installs it with apt-get install -y chromium`).toBe(true);
+});
+
+describe.skipIf(!HAVE_CHROMIUM)('card playground in Chromium', { timeout: 30_000 }, () => {
+  let server: Server;
+  let handle: AppHandle;
+  let base: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    // Listen first: PUBLIC_BASE_URL must name the real port, or the JWT audience check fails.
+    server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    handle = await createApp(testConfig({ AUTH_MODE: 'required', PLAYGROUND: 'on', PUBLIC_BASE_URL: base }));
+    server.on('request', handle.app);
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await handle?.close();
+  });
+
+  /** A fresh context; any request off this origin is blocked and recorded, and page errors are collected. */
+  async function open(viewport: { width: number; height: number }, options: { mobile?: boolean } = {}) {
+    const context: BrowserContext = await browser.newContext({ viewport, ...(options.mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}) });
+    const external: string[] = [];
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith(`${base}/`)) return route.continue();
+      external.push(url);
+      return route.abort();
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000); // shorter than the test's, so a stuck step reports what it waited for
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(`${base}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    return { context, page, errors, external };
+  }
+
+  async function runScenario(page: Page, label: string) {
+    await page.selectOption('#scenario', { label });
+    await page.click('#run');
+    // Polled from here (a string predicate would be eval'd in the page, which the page's CSP rightly refuses).
+    await expect.poll(async () => `${await page.locator('#cards').getAttribute('aria-busy')} ${await page.locator('#cards-status').innerText()}`).toMatch(/^false (\d+ cards?:|No cards|Error)/);
+  }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(OUT, name) });
+  const analytics = async (ruleId: string) => (await handle.storage.analytics({})).find((r) => r.ruleId === ruleId);
+
+  test('LDN + oxycodone: critical card, accept its suggestion, then dismiss another card with a reason; feedback is stored', async () => {
+    const { context, page, errors, external } = await open({ width: 1280, height: 800 });
+    await runScenario(page, 'LDN + oxycodone (order-select)');
+
+    const critical = page.locator('article.card[data-indicator="critical"]');
+    await expect.poll(() => critical.isVisible()).toBe(true);
+    expect(await critical.locator('.badge').innerText()).toContain('Critical');
+    expect(await critical.locator('.badge svg').count()).toBe(1);
+    expect(await critical.locator('.card__detail strong').first().innerText()).toBe('Why.');
+    expect(await critical.locator('.card__detail li').count()).toBeGreaterThan(2);
+    expect(await page.locator('#cards-status').innerText()).toMatch(/2 cards: 1 critical, 1 warning/);
+    expect(await page.locator('#orders').innerText()).toContain('Naltrexone 1.5 mg capsule (compounded)');
+    for (const link of await critical.locator('a').all()) {
+      expect(await link.getAttribute('href')).toMatch(/^https?:\/\//);
+      expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
+    }
+    await shot(page, 'ldn-oxycodone-cards.png');
+    await critical.screenshot({ path: path.join(OUT, 'critical-card.png') });
+    if (UPDATE_SCREENSHOTS) {
+      mkdirSync(DOCS_IMAGES, { recursive: true });
+      await page.screenshot({ path: path.join(DOCS_IMAGES, 'playground.png') });
+      await critical.screenshot({ path: path.join(DOCS_IMAGES, 'card.png') });
+    }
+
+    // Accept: the draft order goes, feedback is posted, the hook re-runs (no draft left, so no call and no card).
+    await critical.locator('button.suggestion').click();
+    await page.waitForSelector('#feedback-log li[data-outcome="accepted"]');
+    expect(await page.locator('#feedback-log li[data-outcome="accepted"]').getAttribute('data-status')).toBe('200');
+    await expect.poll(() => page.locator('#orders').innerText()).toContain('No draft orders.');
+    await expect.poll(() => page.locator('#cards-status').innerText()).toMatch(/No draft order left/);
+    expect(await page.locator('article.card').count()).toBe(0);
+    expect(await analytics('ldn-with-opioid')).toMatchObject({ accepted: 1 });
+    await shot(page, 'ldn-oxycodone-accepted.png');
+
+    // Reset the scenario, call again, dismiss the interferon-beta warning with a reason.
+    await page.click('#reset');
+    await page.click('#run');
+    const warning = page.locator('article.card[data-indicator="warning"]');
+    await expect.poll(() => warning.isVisible()).toBe(true);
+    expect(await warning.locator('.badge').innerText()).toContain('Warning');
+    await warning.locator('select.reason').selectOption({ label: 'Will monitor the patient' });
+    await warning.locator('button.dismiss').click();
+    await page.waitForSelector('#feedback-log li[data-outcome="overridden"]');
+    expect(await page.locator('#feedback-log li[data-outcome="overridden"]').getAttribute('data-status')).toBe('200');
+    await expect.poll(() => warning.count()).toBe(0);
+    expect(await analytics('ldn-with-interferon-beta')).toMatchObject({ overridden: 1, overriddenByReason: { 'will-monitor': 1 } });
+
+    // The raw exchange is there for integrators.
+    await page.click('#raw-request summary');
+    expect(await page.locator('#request-json').innerText()).toContain('"hook": "order-select"');
+    await page.click('#raw-feedback summary');
+    expect(await page.locator('#feedback-json').innerText()).toContain('"outcome": "overridden"');
+    expect(await page.locator('#request-line').innerText()).toContain(`aud ${base}/cds-services/ldn-order-check`);
+    await shot(page, 'ldn-oxycodone-dismissed.png');
+
+    expect(errors).toEqual([]);
+    expect(external).toEqual([]);
+    await context.close();
+  });
+
+  test('MS spasticity, keyboard only: Tab to the call button and the 3 mg suggestion, Enter; the order shows 3 mg', async () => {
+    const { context, page, errors } = await open({ width: 1280, height: 800 });
+    await page.selectOption('#scenario', { label: 'LDN 4.5 mg + MS spasticity (order-select)' });
+    expect(await page.locator('#orders [data-fact="dose"]').innerText()).toBe('4.5 mg');
+
+    // Page-side code is passed as strings: it runs in the browser (and this project typechecks without the DOM lib).
+    const focusedId = () => page.evaluate<string>(`document.activeElement?.id ?? ''`);
+    await page.focus('#scenario');
+    await page.keyboard.press('Tab');
+    expect(await focusedId()).toBe('hook');
+    await page.keyboard.press('Tab');
+    expect(await focusedId()).toBe('run');
+    await page.keyboard.press('Enter');
+    const warning = page.locator('article.card[data-indicator="warning"]');
+    await expect.poll(() => warning.isVisible()).toBe(true);
+
+    let found = false;
+    for (let i = 0; i < 40 && !found; i++) {
+      await page.keyboard.press('Tab');
+      found = await page.evaluate<boolean>(`document.activeElement?.matches('article.card button.suggestion') === true`);
+    }
+    expect(found, 'Tab reaches the suggestion button').toBe(true);
+    expect(await page.evaluate<string>(`document.activeElement?.textContent ?? ''`)).toMatch(/to 3 mg once daily at bedtime/);
+    const ring = await page.evaluate<{ style: string; width: number }>(
+      `(() => { const s = getComputedStyle(document.activeElement); return { style: s.outlineStyle, width: parseFloat(s.outlineWidth) }; })()`,
+    );
+    expect(ring.style).not.toBe('none');
+    expect(ring.width).toBeGreaterThanOrEqual(2);
+    await shot(page, 'spasticity-keyboard-focus.png');
+    await page.keyboard.press('Enter');
+
+    await expect.poll(() => page.locator('#orders [data-fact="dose"]').innerText()).toBe('3 mg');
+    expect(await page.locator('#orders').innerText()).toContain('Naltrexone 3 mg capsule (compounded)');
+    await page.waitForSelector('#feedback-log li[data-outcome="accepted"][data-status="200"]');
+    // Re-run as an EHR would: at 3 mg the service answers with the info card; focus is not lost.
+    await expect.poll(() => page.locator('article.card[data-indicator="info"]').count()).toBe(1);
+    expect(await focusedId()).toBe('cards-heading');
+    expect(await analytics('ldn-ms-spasticity-dose')).toMatchObject({ accepted: 1 });
+    await shot(page, 'spasticity-3mg.png');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test('phone width (375 px): readable without horizontal scrolling', async () => {
+    const { context, page, errors } = await open({ width: 375, height: 812 }, { mobile: true });
+    await runScenario(page, 'LDN + oxycodone (order-select)');
+    // A page wider than the screen makes a phone zoom out (innerWidth grows), so compare with the 375 px asked for.
+    const widths = () => page.evaluate<{ scroll: number; viewport: number }>(`({ scroll: document.documentElement.scrollWidth, viewport: window.innerWidth })`);
+    expect(await widths()).toEqual({ scroll: 375, viewport: 375 });
+    await page.locator('#raw-request summary').click();
+    await page.locator('#raw-response summary').click();
+    expect(await widths(), 'the raw JSON scrolls inside its box, not the page').toEqual({ scroll: 375, viewport: 375 });
+    const card = page.locator('article.card[data-indicator="critical"]');
+    const box = (await card.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(375);
+    await page.screenshot({ path: path.join(OUT, 'phone-375.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test('a pasted hook request: the sandbox demo patient, her banner and four cards', async () => {
+    const { context, page, errors } = await open({ width: 1280, height: 800 });
+    const fixture = readFileSync(path.join(PROJECT_ROOT, 'fixtures/requests/order-select-ldn-oxycodone.json'), 'utf8');
+    await page.click('.paste summary');
+    await page.fill('#paste-input', '{ not json');
+    await page.click('#paste-apply');
+    expect(await page.locator('#paste-error').innerText()).toMatch(/Not valid JSON/);
+    await page.fill('#paste-input', fixture);
+    await page.click('#paste-apply');
+    expect(await page.locator('#patient-banner').innerText()).toContain('Alex Rivera');
+    await page.click('#run');
+    await expect.poll(() => page.locator('article.card').count()).toBe(4);
+    expect(await page.locator('article.card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-indicator')))).toEqual(['critical', 'warning', 'warning', 'info']);
+    await shot(page, 'pasted-request.png');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test('AUTH_MODE=off: the same page calls without tokens', async () => {
+    const offServer = createServer();
+    await new Promise<void>((resolve) => offServer.listen(0, '127.0.0.1', resolve));
+    const offBase = `http://127.0.0.1:${(offServer.address() as AddressInfo).port}`;
+    const off = await createApp(testConfig({ AUTH_MODE: 'off', PLAYGROUND: 'on', PUBLIC_BASE_URL: offBase }));
+    offServer.on('request', off.app);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+      const tokenCalls: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().includes('/playground/token') || r.headers().authorization) tokenCalls.push(r.url());
+      });
+      await page.goto(`${offBase}/`);
+      await page.waitForSelector('body[data-ready="true"]');
+      expect(await page.locator('#auth-mode').innerText()).toMatch(/off/);
+      await runScenario(page, 'LDN + oxycodone (order-select)');
+      await page.locator('article.card[data-indicator="critical"] button.suggestion').click();
+      await page.waitForSelector('#feedback-log li[data-outcome="accepted"][data-status="200"]');
+      expect(tokenCalls).toEqual([]);
+      expect((await off.storage.analytics({})).find((r) => r.ruleId === 'ldn-with-opioid')).toMatchObject({ accepted: 1 });
+    } finally {
+      await context.close();
+      await new Promise((resolve) => offServer.close(resolve));
+      await off.close();
+    }
+  });
+
+  test('card text cannot run script: markdown renders hostile HTML as text, and the CSP blocks inline script', async () => {
+    const { context, page, errors } = await open({ width: 1280, height: 800 });
+    // A string, not a function: vitest would rewrite a function's dynamic import() before it reaches the page.
+    const result = (await page.evaluate(`(async () => {
+      const { renderMarkdown } = await import('./playground/markdown.js');
+      const host = document.createElement('div');
+      host.id = 'hostile';
+      host.appendChild(renderMarkdown('<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> [x](javascript:window.__pwned=3) **<b onmouseover="window.__pwned=4">b</b>**'));
+      document.body.appendChild(host);
+      const inline = document.createElement('script');
+      inline.textContent = 'window.__inline = 1';
+      document.body.appendChild(inline);
+      await new Promise((r) => setTimeout(r, 200));
+      return {
+        pwned: window.__pwned ?? null,
+        inline: window.__inline ?? null,
+        elements: [...host.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()),
+        text: host.textContent,
+      };
+    })()`)) as { pwned: unknown; inline: unknown; elements: string[]; text: string };
+    expect(result.pwned).toBeNull();
+    expect(result.inline).toBeNull();
+    expect(result.elements).toEqual(['p', 'strong']);
+    expect(result.text).toContain('<script>window.__pwned=2</script>');
+    // The only console error is the CSP refusing the inline script.
+    expect(errors.every((e) => /Content Security Policy/.test(e)), errors.join('\n')).toBe(true);
+    expect(errors.length).toBeGreaterThan(0);
+    await context.close();
+  });
+});
