@@ -1,5 +1,6 @@
 /**
  * npm run bench — measures the service against the Express "floor" on the same machine, in one run.
+ * It runs compiled (tsconfig.bench.json → dist/bench), as production does.
  *
  * 1. HTTP: our service and a floor server (express 5 + JSON parsing answering {"cards":[]}) each in its own process,
  *    driven in turn by autocannon with the realistic order-select request, alternating ROUNDS times; medians of
@@ -12,11 +13,12 @@
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PROJECT_ROOT, loadConfig } from '../src/config.js';
 import { createEngine } from '../src/engine.js';
 import { parseHookRequest } from '../src/hooks/request.js';
@@ -37,8 +39,15 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
+/** Each server of ours gets a fresh SQLite file, so runs never inherit an earlier run's audit log. */
+const DATA_DIR = mkdtempSync(path.join(os.tmpdir(), 'ldn-cds-bench-'));
+let servers = 0;
+
 function startServer(kind: 'ours' | 'floor', env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', kind, JSON.stringify(env)], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const ownEnv = kind === 'ours' ? { SQLITE_PATH: path.join(DATA_DIR, `ours-${++servers}.sqlite`), ...env } : env;
+  // The compiled server (npm run bench builds first): what production runs, without a TypeScript loader's memory.
+  const server = fileURLToPath(new URL('./server.js', import.meta.url));
+  const child = spawn(process.execPath, [server, kind, JSON.stringify(ownEnv)], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
@@ -220,6 +229,7 @@ async function main(): Promise<void> {
     log(`Targets: ${Object.entries(report.targets).map(([k, v]) => `${k} ${v ? 'met' : 'MISSED'}`).join('; ')}`);
     log(`Wrote ${path.relative(PROJECT_ROOT, file)}`);
   }
+  rmSync(DATA_DIR, { recursive: true, force: true });
 }
 
 void main();

@@ -92,9 +92,12 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
     suppressionDefaultDays: options.suppressionDefaultDays,
     logger,
   });
+  let lastSync: Date | undefined;
   const syncIndex = async (): Promise<void> => {
     await gate.ready();
-    await syncSuppressionIndex(link.db, index, settings, new Date());
+    const now = new Date();
+    await syncSuppressionIndex(link.db, index, settings, now, lastSync);
+    lastSync = now;
     health.succeeded();
   };
 

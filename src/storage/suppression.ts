@@ -126,8 +126,19 @@ export class SuppressionIndex implements Suppression {
   }
 }
 
-/** Load unexpired suppressions and recent order-select cards from the database into the index. */
-export async function syncSuppressionIndex(db: Kysely<StorageSchema>, index: SuppressionIndex, settings: SuppressionSettings, now: Date): Promise<void> {
+/**
+ * Rows written by other replicas may reach the database late (their audit queue batches and retries), so each
+ * incremental refresh looks this far behind the previous one.
+ */
+export const SYNC_OVERLAP_MS = 5 * 60_000;
+
+/**
+ * Load unexpired suppressions and recent order-select cards from the database into the index. With `since`
+ * (the previous refresh), only order-select cards shown after `since - SYNC_OVERLAP_MS` are read: this instance
+ * notes its own cards as it shows them, so the refresh only has to catch other replicas' cards. The database
+ * aggregates them (one row per rule, patient and orders, latest time), so a busy hour is not reloaded every time.
+ */
+export async function syncSuppressionIndex(db: Kysely<StorageSchema>, index: SuppressionIndex, settings: SuppressionSettings, now: Date, since?: Date): Promise<void> {
   const suppressions = await db
     .selectFrom('suppression')
     .select(['rule_id', 'patient_hash', 'drug_key', 'covers_critical', 'expires_at'])
@@ -137,13 +148,18 @@ export async function syncSuppressionIndex(db: Kysely<StorageSchema>, index: Sup
     suppressions.map((r) => ({ ruleId: r.rule_id, patientHash: r.patient_hash, drugKey: r.drug_key, coversCritical: fromDbFlag(r.covers_critical), expiresAt: fromDbTime(r.expires_at) })),
   );
   if (settings.orderSignDedup) {
+    const windowStart = now.getTime() - settings.orderSignDedupWindowMs;
+    const from = since ? Math.max(windowStart, since.getTime() - SYNC_OVERLAP_MS) : windowStart;
     const shown = await db
       .selectFrom('card_audit')
-      .select(['hook', 'rule_id', 'patient_hash', 'order_keys', 'shown_at'])
+      .select((eb) => ['rule_id', 'patient_hash', 'order_keys', eb.fn.max('shown_at').as('last_shown_at')])
       .where('hook', '=', SELECT_HOOK)
-      .where('shown_at', '>=', toDbTime(new Date(now.getTime() - settings.orderSignDedupWindowMs)))
+      .where('shown_at', '>=', toDbTime(new Date(from)))
+      .groupBy(['rule_id', 'patient_hash', 'order_keys'])
       .execute();
-    index.noteShown(shown.map((r) => ({ hook: r.hook, ruleId: r.rule_id, patientHash: r.patient_hash, orderKeys: JSON.parse(r.order_keys) as string[], shownAt: fromDbTime(r.shown_at) })));
+    index.noteShown(
+      shown.map((r) => ({ hook: SELECT_HOOK, ruleId: r.rule_id, patientHash: r.patient_hash, orderKeys: JSON.parse(r.order_keys) as string[], shownAt: fromDbTime(r.last_shown_at) })),
+    );
   }
   index.prune(now);
 }

@@ -173,6 +173,23 @@ describe.each(BACKENDS)('suppression on $name', (backend) => {
       expect(signCall()).toBe(false);
     });
 
+    it('picks up order-select cards from another replica on its next refresh (incremental, aggregated per order)', async () => {
+      await reopen({ syncIntervalS: 1 });
+      const replica = await openStorage(db.config);
+      try {
+        const now = new Date();
+        // Three cards for the same order, written as a replica writes them (within moments of showing them).
+        for (const secondsAgo of [3, 2, 1]) {
+          replica.audit.recordCards([auditEntry({ cardUuid: randomUUID(), ruleId: 'ldn-opioid', indicator: 'info', patientHash: 'patient-a', hook: 'order-select', orderKeys: [ORDER_X], shownAt: new Date(now.getTime() - secondsAgo * 1000) })]);
+        }
+        await replica.audit.flush();
+        expect(signCall({ now })).toBe(true); // this instance has not refreshed yet
+        await expect.poll(() => signCall({ now }), { timeout: 10_000, interval: 200 }).toBe(false);
+      } finally {
+        await replica.close();
+      }
+    });
+
     it('still repeats warnings (and criticals) at order-sign', () => {
       show({ hook: 'order-select', indicator: 'warning', orderKeys: [ORDER_X] });
       expect(signCall({ indicator: 'warning' })).toBe(true);
