@@ -27,7 +27,7 @@ describe('lexicon matching', () => {
   it.each([
     ['OxyContin 10 mg ER', ['oxycodone']],
     ['oxycontin', ['oxycodone']],
-    ['Vicodin 5/300', ['acetaminophen', 'hydrocodone']],
+    ['Vicodin 5/300', ['hydrocodone']],
     ['Tylenol with Codeine #3', ['acetaminophen', 'codeine']],
     ['Suboxone film', ['buprenorphine', 'naloxone']],
     ['buprenorphine 10 mcg/hr transdermal patch', ['buprenorphine']],
