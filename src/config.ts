@@ -72,7 +72,10 @@ const Env = z.object({
   PATIENT_ID_HASH_KEY: z.string().optional(),
   /** Folder holding services/, rules/, valuesets/ and evidence.yaml. */
   CDS_SERVICES_DIR: z.string().optional(),
-  /** The card playground at / (it signs its own CDS client JWTs): on by default, off in production unless set to on. */
+  /**
+   * The card playground at / (it signs its own CDS client JWTs): on by default in development (tokens for loopback
+   * clients only), off in production; `on` enables it for any host, `off` disables it.
+   */
   PLAYGROUND: z.enum(['on', 'off']).optional(),
 });
 
@@ -108,6 +111,11 @@ export interface Config {
   storage: StorageOptions;
   /** Serve the card playground at / with its own signing key trusted for its issuer only. */
   playground: boolean;
+  /**
+   * Playground tokens for any host (PLAYGROUND=on set explicitly). Otherwise (the development default) only clients
+   * on this machine (loopback) get one, so a development instance on a network is not open to anyone.
+   */
+  playgroundTokensForAnyHost: boolean;
 }
 
 export class ConfigError extends Error {
@@ -175,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cdsServicesDir: path.resolve(e.CDS_SERVICES_DIR ?? path.join(PROJECT_ROOT, 'cds-services')),
     storage,
     playground: e.PLAYGROUND ? e.PLAYGROUND === 'on' : !production,
+    playgroundTokensForAnyHost: e.PLAYGROUND === 'on',
   });
 }
 

@@ -126,9 +126,24 @@ export async function createPlayground(config: Config, deps: PlaygroundDeps): Pr
     res.json({ scenarios: buildScenarioList(sources, new Date(now())) });
   });
 
-  if (signer) router.post('/playground/token', security, sameOriginOnly(config.publicBaseUrls), ...tokenBody(), tokenHandler(signer, config.publicBaseUrls));
+  if (signer) {
+    const hosts = config.playgroundTokensForAnyHost ? [] : [loopbackOnly()];
+    router.post('/playground/token', security, ...hosts, sameOriginOnly(config.publicBaseUrls), ...tokenBody(), tokenHandler(signer, config.publicBaseUrls));
+  }
 
   return { router, trustedClients: signer ? [signer.client] : [] };
+}
+
+/**
+ * Unless PLAYGROUND=on was set explicitly, tokens go to clients on this machine only: a development instance
+ * reachable on a network must not hand out trusted JWTs to anyone who asks.
+ */
+export function loopbackOnly(): RequestHandler {
+  return (req, _res, next) => {
+    const address = req.socket.remoteAddress ?? '';
+    const loopback = address === '::1' || /^(::ffff:)?127\./.test(address);
+    next(loopback ? undefined : new OutcomeError(outcome(403, [{ code: 'forbidden', text: 'Playground tokens are issued to clients on this machine only; set PLAYGROUND=on to allow other hosts' }])));
+  };
 }
 
 /**

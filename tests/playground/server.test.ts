@@ -14,7 +14,7 @@ import { PROJECT_ROOT, testConfig } from '../../src/config.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { createPlayground, PLAYGROUND_CSP, type PlaygroundScenario } from '../../src/playground/index.js';
+import { createPlayground, loopbackOnly, PLAYGROUND_CSP, type PlaygroundScenario } from '../../src/playground/index.js';
 import { createSigner } from '../../src/playground/signer.js';
 import { memoryLogger } from '../helpers/app.js';
 
@@ -302,5 +302,24 @@ describe('start-up', () => {
     ]);
     expect(await signer.mint('https://b.example/ldn/cds-services/svc')).toMatchObject({ aud: 'https://b.example/ldn/cds-services/svc' });
     expect(await signer.mint('https://c.example/cds-services/svc')).toBeUndefined();
+  });
+});
+
+describe('playground tokens and the network', () => {
+  const call = (remoteAddress: string) => {
+    let error: unknown = 'not called';
+    loopbackOnly()({ socket: { remoteAddress } } as never, {} as never, (e?: unknown) => (error = e));
+    return error;
+  };
+
+  test('by default only clients on this machine get a token', () => {
+    for (const a of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) expect(call(a)).toBeUndefined();
+    for (const a of ['10.0.0.5', '192.168.1.20', '::ffff:10.1.2.3', '2001:db8::1']) expect((call(a) as { outcome: { status: number } }).outcome.status).toBe(403);
+  });
+
+  test('PLAYGROUND=on (explicit) lifts the restriction; the development default does not', () => {
+    expect(testConfig({ PLAYGROUND: 'on' }).playgroundTokensForAnyHost).toBe(true);
+    expect(testConfig({}).playgroundTokensForAnyHost).toBe(false);
+    expect(testConfig({}).playground).toBe(true);
   });
 });
