@@ -66,14 +66,19 @@ export async function gatherChart(service: ServiceDefinition, request: HookReque
   const context = request.context;
   const draftOrders = (context.draftOrders?.entry ?? []).map((e) => e?.resource).filter(isResource);
   const decision = decideFhirAccess(request, config);
-  if (!decision.ok && decision.reason === 'not-allow-listed') {
-    logger.warn({ fhirServerOrigin: safeOrigin(request.fhirServer) }, 'fhirServer is not on FHIR_SERVER_ALLOWLIST: no FHIR request will be made');
-  }
+  let refusalLogged = false;
 
   const signal = AbortSignal.timeout(config.requestDeadlineMs);
   let client: FhirClient | undefined;
+  /** The call's FHIR client, made on first need; undefined (and logged once) when the call has no FHIR access. */
   const fhir = (): FhirClient | undefined => {
-    if (!decision.ok) return undefined;
+    if (!decision.ok) {
+      if (decision.reason === 'not-allow-listed' && !refusalLogged) {
+        refusalLogged = true;
+        logger.warn({ fhirServerOrigin: safeOrigin(request.fhirServer) }, 'data must be fetched but fhirServer is not on FHIR_SERVER_ALLOWLIST: no FHIR request made');
+      }
+      return undefined;
+    }
     client ??= createFhirClient({ access: decision.access, signal, maxPages: config.fhirMaxPages, fetch: deps.fetch, onRequest: deps.onFhirRequest });
     return client;
   };

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import nock from 'nock';
 import request from 'supertest';
 import type { AppHandle } from '../../src/app.js';
-import { FHIR, condition, orderSelect, patientView, searchset, statement, testApp, withFhir } from '../helpers/app.js';
+import { FHIR, condition, memoryLogger, orderSelect, patientView, searchset, statement, testApp, withFhir } from '../helpers/app.js';
 
 const TOKEN = 'secret-access-token-123';
 const ALLOW = { FHIR_SERVER_ALLOWLIST: FHIR };
@@ -233,5 +233,19 @@ describe('prefetch and FHIR access', () => {
     fhir().get('/r4/Condition').query({ patient: 'p1' }).reply(200, searchset([condition('k1'), condition('k2')]));
     const res = await post(withFhir(without(orderSelect(), 'conditions'))).expect(200);
     expect(res.body.cards[0].summary).toBe('1 medications, 2 conditions');
+  });
+});
+
+describe('allow-list logging', () => {
+  test('a non-allow-listed fhirServer is logged only when data had to be fetched from it', async () => {
+    const mem = memoryLogger('info');
+    const h = await testApp({ FHIR_SERVER_ALLOWLIST: 'https://other.example.org/fhir' }, { logger: mem.logger });
+    await request(h.app).post('/cds-services/ldn-order-check').send(withFhir(orderSelect())).expect(200);
+    expect(mem.text()).not.toMatch(/FHIR_SERVER_ALLOWLIST/);
+    const body = withFhir(orderSelect());
+    delete (body.prefetch as Record<string, unknown>).medications;
+    await request(h.app).post('/cds-services/ldn-order-check').send(body).expect(412);
+    expect(mem.text()).toMatch(/"fhirServerOrigin":"https:\/\/fhir\.example\.org".*FHIR_SERVER_ALLOWLIST/);
+    await h.close();
   });
 });
