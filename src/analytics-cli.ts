@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './observability/logger.js';
 import { NO_REASON, parseReportRange, type ReportRange, type RuleAnalytics } from './storage/analytics.js';
-import { createStorage, readStorageOptions, StorageUnavailableError } from './storage/index.js';
+import { createStorage, StorageUnavailableError } from './storage/index.js';
 
 export const REPORT_USAGE = `Usage: ldn-cds report [--from DATE] [--to DATE] [--json]
 
@@ -36,11 +36,9 @@ export async function analyticsReport(argv: string[], out: (line: string) => voi
   }
   let range: ReportRange;
   let config;
-  let options;
   try {
     range = parseReportRange(values.from, values.to);
     config = loadConfig({ ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' });
-    options = readStorageOptions(env);
   } catch (e) {
     if (e instanceof RangeError || e instanceof ConfigError) {
       err(e.message);
@@ -55,7 +53,6 @@ export async function analyticsReport(argv: string[], out: (line: string) => voi
 
   const storage = await createStorage(config, {
     logger: createLogger(config.logLevel, process.stderr),
-    options,
     // The report writes no feedback, so no override reason is consulted.
     overrideReasons: { get: () => undefined },
   });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { formatPath } from './http/outcomes.js';
-import { readStorageOptions, STORAGE_VARIABLES, type StorageOptions } from './storage/options.js';
+import { StorageEnv, storageOptionsFrom, type StorageOptions } from './storage/options.js';
 
 /** The folder holding package.json, whether running from src/ (tsx, vitest) or dist/src/ (compiled). */
 export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -77,10 +77,10 @@ const Env = z.object({
    * clients only), off in production; `on` enables it for any host, `off` disables it.
    */
   PLAYGROUND: z.enum(['on', 'off']).optional(),
-});
+}).merge(StorageEnv);
 
 /** Every environment variable the service reads (the public contract documented in the README). */
-export const CONFIG_VARIABLES: readonly string[] = [...Object.keys(Env.shape), ...STORAGE_VARIABLES];
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(Env.shape);
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -147,13 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.PATIENT_ID_HASH_KEY) problems.push('PATIENT_ID_HASH_KEY: required when NODE_ENV=production');
     if (e.PUBLIC_BASE_URL.length === 0) problems.push('PUBLIC_BASE_URL: required when NODE_ENV=production');
   }
-  let storage: StorageOptions | undefined;
-  try {
-    storage = readStorageOptions(env);
-  } catch (err) {
-    problems.push(...(err as Error).message.split('\n').slice(1).map((l) => l.replace(/^\s*-\s*/, '')));
-  }
-  if (problems.length || !storage) throw new ConfigError(problems);
+  if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
     env: e.NODE_ENV,
@@ -181,7 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Development default: a fixed, documented key so hashes are stable across restarts. Production must set its own.
     patientIdHashKey: e.PATIENT_ID_HASH_KEY ?? 'ldn-cds-development-only-key',
     cdsServicesDir: path.resolve(e.CDS_SERVICES_DIR ?? path.join(PROJECT_ROOT, 'cds-services')),
-    storage,
+    storage: storageOptionsFrom(e),
     playground: e.PLAYGROUND ? e.PLAYGROUND === 'on' : !production,
     playgroundTokensForAnyHost: e.PLAYGROUND === 'on',
   });

@@ -49,9 +49,16 @@ export interface Evaluation {
   report: GatherReport;
 }
 
+export interface EvaluateOptions {
+  /** Logger for this call (default: the engine's). */
+  logger?: Logger;
+  /** The keyed hash of the call's patient id, when the caller has already computed it (default: computed here). */
+  patientHash?: string;
+}
+
 export interface Engine {
   readonly knowledge: Knowledge;
-  evaluate(service: ServiceDefinition, request: HookRequest, logger?: Logger): Promise<Evaluation>;
+  evaluate(service: ServiceDefinition, request: HookRequest, options?: EvaluateOptions): Promise<Evaluation>;
 }
 
 export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
@@ -60,7 +67,8 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
   const memo = new EvaluationMemo(deps.memoChars ?? DEFAULT_MEMO_CHARS);
   return {
     knowledge,
-    async evaluate(service, request, logger = deps.logger) {
+    async evaluate(service, request, options = {}) {
+      const logger = options.logger ?? deps.logger;
       const { chart, report } = await gatherChart(service, request, {
         config: deps.config,
         logger,
@@ -82,7 +90,7 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
       }
       const { facts, drafts: cardDrafts, drugKeys } = evaluated;
       const storage = deps.storage;
-      const patient = patientHash(deps.config.patientIdHashKey, request.context.patientId);
+      const patient = options.patientHash ?? patientHash(deps.config.patientIdHashKey, request.context.patientId);
       const candidates = cardDrafts.map((draft, i) => ({
         draft,
         drugKey: drugKeys[i]!,

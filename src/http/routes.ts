@@ -30,9 +30,10 @@ export function cdsRoutes(deps: RouteDeps): Router {
     res.locals.serviceId = service.id;
     const request = parseHookRequest(req.body, service.hooks, service.id);
     res.locals.hook = request.hook;
-    res.locals.patientHash = patientHash(deps.patientIdHashKey, request.context.patientId);
+    const patient = patientHash(deps.patientIdHashKey, request.context.patientId);
+    res.locals.patientHash = patient;
     const log = (res.locals.log as Logger).child({ service: service.id, hook: request.hook, hookInstance: request.hookInstance });
-    const result = await engine.evaluate(service, request, log);
+    const result = await engine.evaluate(service, request, { logger: log, patientHash: patient });
     res.locals.cardCount = result.response.cards.length;
     res.locals.evaluation = result;
     res.json(result.response);

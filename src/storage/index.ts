@@ -18,7 +18,7 @@ import { openDatabase, type StorageKind } from './connection.js';
 import { DatabaseHealth, StorageUnavailableError, describeDbError } from './errors.js';
 import { createFeedbackStore, type FeedbackStore, type OverrideReasonLookup } from './feedback.js';
 import { SchemaGate } from './migrations.js';
-import { readStorageOptions, type StorageOptions } from './options.js';
+import type { StorageOptions } from './options.js';
 import { SuppressionIndex, syncSuppressionIndex, type Suppression, type SuppressionSettings } from './suppression.js';
 
 export type { AuditEntry, AuditLog } from './audit.js';
@@ -26,7 +26,7 @@ export type { FeedbackItem, FeedbackStore, OverrideReasonLookup, OverrideReasonP
 export type { Suppression, SuppressionCandidate, SuppressionContext } from './suppression.js';
 export type { ReportRange, RuleAnalytics } from './analytics.js';
 export type { StorageOptions } from './options.js';
-export { readStorageOptions, STORAGE_VARIABLES } from './options.js';
+export { readStorageOptions } from './options.js';
 export { StorageUnavailableError } from './errors.js';
 
 export interface Storage {
@@ -46,7 +46,7 @@ export interface Storage {
 
 export interface StorageDeps {
   logger: Logger;
-  /** Default: read from process.env (readStorageOptions). */
+  /** Default: config.storage. */
   options?: StorageOptions;
   /** Override reasons (the knowledge pack's catalogue); default: loaded from cds-services/override-reasons.yaml. */
   overrideReasons?: OverrideReasonLookup;
@@ -57,7 +57,7 @@ export interface StorageDeps {
  * on a reachable database; a database that cannot be reached starts the storage degraded (not ready, retrying).
  */
 export async function createStorage(config: Config, deps: StorageDeps): Promise<Storage> {
-  const options = deps.options ?? readStorageOptions();
+  const options = deps.options ?? config.storage;
   const logger = deps.logger.child({ component: 'storage' });
   const reasons = deps.overrideReasons ?? overrideReasonsBesideServices(config, logger);
   const link = openDatabase(config, options, logger);

@@ -14,7 +14,8 @@ const onOff = (fallback: 'on' | 'off') =>
 
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
-const StorageEnv = z.object({
+/** The storage variables, part of the service's one validated configuration (src/config.ts). */
+export const StorageEnv = z.object({
   /** Acknowledged-override suppression (a card is held back after an override whose reason acknowledges it). */
   SUPPRESSION: onOff('on'),
   /** How long an acknowledging override holds a card back when its reason sets no suppressDays. */
@@ -41,9 +42,6 @@ const StorageEnv = z.object({
   SQLITE_BUSY_TIMEOUT_MS: int(0, 60_000, 1000),
 });
 
-/** Every environment variable the storage layer reads. */
-export const STORAGE_VARIABLES: readonly string[] = Object.keys(StorageEnv.shape);
-
 export interface StorageOptions {
   suppression: boolean;
   suppressionDefaultDays: number;
@@ -59,13 +57,8 @@ export interface StorageOptions {
   sqliteBusyTimeoutMs: number;
 }
 
-/** Read and validate the storage options; throws an Error naming every bad variable. */
-export function readStorageOptions(env: NodeJS.ProcessEnv = process.env): StorageOptions {
-  const parsed = StorageEnv.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(`Invalid storage configuration:\n${parsed.error.issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`).join('\n')}`);
-  }
-  const e = parsed.data;
+/** Storage options from already-validated variables. */
+export function storageOptionsFrom(e: z.infer<typeof StorageEnv>): StorageOptions {
   return Object.freeze({
     suppression: e.SUPPRESSION,
     suppressionDefaultDays: e.SUPPRESSION_DEFAULT_DAYS,
@@ -80,4 +73,13 @@ export function readStorageOptions(env: NodeJS.ProcessEnv = process.env): Storag
     databasePoolMax: e.DATABASE_POOL_MAX,
     sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS,
   });
+}
+
+/** Read and validate the storage options on their own (tests); throws an Error naming every bad variable. */
+export function readStorageOptions(env: NodeJS.ProcessEnv = process.env): StorageOptions {
+  const parsed = StorageEnv.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Invalid storage configuration:\n${parsed.error.issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`).join('\n')}`);
+  }
+  return storageOptionsFrom(parsed.data);
 }

@@ -21,6 +21,24 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ FHIR_SERVER_ALLOWLIST: 'ftp://x' })).toThrow(/FHIR_SERVER_ALLOWLIST/);
   });
 
+  test('names bad storage variables together with the other problems', () => {
+    try {
+      loadConfig({ PORT: 'abc', SUPPRESSION: 'maybe', AUDIT_QUEUE_MAX: '0' });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const problems = (e as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/^PORT: /m);
+      expect(problems).toMatch(/^SUPPRESSION: /m);
+      expect(problems).toMatch(/^AUDIT_QUEUE_MAX: /m);
+    }
+  });
+
+  test('storage options come from the same configuration', () => {
+    const c = loadConfig({ SUPPRESSION: 'off', ORDER_SIGN_DEDUP_WINDOW_MIN: '60' });
+    expect(c.storage).toMatchObject({ suppression: false, orderSignDedup: true, orderSignDedupWindowMin: 60 });
+  });
+
   test('production refuses every unsafe setting, listing all problems at once', () => {
     try {
       loadConfig({ NODE_ENV: 'production', AUTH_MODE: 'off', ALLOW_SANDBOX_ISSUER: 'true' });
