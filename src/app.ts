@@ -63,7 +63,13 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const engine = createEngine(knowledge, { config, logger, fetch: deps.fetch, now: deps.now, observer: engineObserver(metrics), storage });
   const playground = await createPlayground(config, { logger, knowledge });
   const auth: AuthService = await createAuth(config, {
-    extraClients: playground.trustedClients, logger, now: deps.authNow, fetch: deps.jwksFetch, replayCache: deps.replayCache, onFailure: (reason) => metrics.authFailures.inc({ reason }) });
+    extraClients: playground.trustedClients,
+    logger,
+    now: deps.authNow,
+    fetch: deps.jwksFetch,
+    replayCache: deps.replayCache,
+    onFailure: (reason) => metrics.authFailures.inc({ reason }),
+  });
 
   const app = express();
   app.disable('x-powered-by');
