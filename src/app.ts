@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import { createAuth, type AuthService } from './auth/index.js';
 import type { ReplayCache } from './auth/replay-cache.js';
 import { createEngine, type Engine } from './engine.js';
-import { jsonBody } from './http/body.js';
+import { jsonBody, jsonDocument } from './http/body.js';
 import { cors } from './http/cors.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
@@ -75,6 +75,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
+  app.set('etag', false); // answers are no-store and mostly POSTs: an ETag would be a hash of every body for nothing
 
   app.use(requestLog(logger));
   app.use(httpMetrics(metrics));
@@ -98,7 +99,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   app.use(metricsRoute(metrics));
   const body = jsonBody(config.bodyLimit, config.bodyMaxDepth);
   app.use(feedbackRouter({ storage, auth: auth.middleware, body, serviceExists: (id) => knowledge.services.get(id) !== undefined }));
-  app.use(cdsRoutes({ engine, auth: auth.middleware, body, patientIdHashKey: config.patientIdHashKey }));
+  app.use(cdsRoutes({ engine, auth: auth.middleware, body: jsonDocument(config.bodyLimit, config.bodyMaxDepth) }));
   app.use(adminRouter({ storage, adminToken: config.adminToken }));
   app.use(openapiRouter({ publicBaseUrl: config.publicBaseUrls[0]! }));
   app.use(evidenceRouter({ knowledge }));

@@ -7,7 +7,8 @@ import type { Config } from './config.js';
 import type { PatientFacts } from './clinical/facts.js';
 import type { CdsResponse } from './cards/types.js';
 import { renderCards, type RenderedCard } from './cards/render.js';
-import { gatherChart, type GatherReport } from './data/gather.js';
+import { gatherChart, suppliedByRequest, type GatherReport } from './data/gather.js';
+import type { Chart } from './data/chart.js';
 import type { HookRequest } from './hooks/request.js';
 import type { Knowledge } from './knowledge/load.js';
 import type { ServiceDefinition } from './knowledge/services.js';
@@ -17,7 +18,7 @@ import type { Storage } from './storage/index.js';
 import { drugKey, orderKeys } from './cards/identity.js';
 import { patientHash } from './observability/logger.js';
 import { runRules, type RuleRunObserver } from './rules/run.js';
-import { EvaluationMemo, memoKey } from './rules/memo.js';
+import { bodyMemoKey, EvaluationMemo, memoKey, type MemoEntry } from './rules/memo.js';
 
 /** Default memo budget: about 32 MB of serialised charts (a realistic chart is ~30 KB). */
 export const DEFAULT_MEMO_CHARS = 32 * 1024 * 1024;
@@ -47,13 +48,19 @@ export interface Evaluation {
   rendered: RenderedCard[];
   facts: PatientFacts;
   report: GatherReport;
+  /** Keyed hash of the call's patient id (for logs and storage; never the id itself). */
+  patientHash: string;
 }
 
 export interface EvaluateOptions {
   /** Logger for this call (default: the engine's). */
   logger?: Logger;
-  /** The keyed hash of the call's patient id, when the caller has already computed it (default: computed here). */
-  patientHash?: string;
+  /**
+   * The call's body as received, named by a digest that leaves out hookInstance and fhirAuthorization
+   * (parseHookDocument). When the evaluation needed nothing beyond the body, it is remembered under this digest,
+   * and a later call with the same digest is answered without gathering, or even parsing, its prefetch.
+   */
+  body?: { digest: string; bytes: number };
 }
 
 export interface Engine {
@@ -65,37 +72,51 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
   const now = deps.now ?? (() => new Date());
   const publicBase = deps.config.publicBaseUrls[0];
   const memo = new EvaluationMemo(deps.memoChars ?? DEFAULT_MEMO_CHARS);
+  /** The pure part: facts, rule results and what each card is about. A function of its arguments only. */
+  const evaluateChart = (service: ServiceDefinition, chart: Chart, report: GatherReport, today: Date, logger: Logger): MemoEntry => {
+    const facts = knowledge.extractFacts(chart, today);
+    const drafts = new Map<string, MedicationRequest>();
+    for (const r of chart.draftOrders) if (r.resourceType === 'MedicationRequest' && r.id) drafts.set(`MedicationRequest/${r.id}`, r as MedicationRequest);
+    const context: RuleContext = { draftOrder: (ref) => drafts.get(ref) };
+    const ruleDrafts = runRules(knowledge.rulesFor(service), facts, context, logger, deps.observer);
+    const { patientIdHashKey } = deps.config;
+    return {
+      facts,
+      drafts: ruleDrafts,
+      drugKeys: ruleDrafts.map((d) => drugKey(d, facts)),
+      orderKeys: ruleDrafts.map((d) => orderKeys(d, facts, patientIdHashKey, chart.patientId)),
+      patientHash: patientHash(patientIdHashKey, chart.patientId),
+      report,
+    };
+  };
+
+  /** The evaluation of this call: remembered by the body's digest, else gathered and remembered by the chart. */
+  const recall = async (service: ServiceDefinition, request: HookRequest, today: Date, logger: Logger, body: EvaluateOptions['body']): Promise<{ entry: MemoEntry; report: GatherReport; hit: boolean }> => {
+    const memoOn = memo.maxWeight > 0;
+    const day = today.toISOString().slice(0, 10);
+    const bodyKey = memoOn && body ? bodyMemoKey(service.id, day, body) : undefined;
+    const known = bodyKey ? memo.get(bodyKey) : undefined;
+    if (known) return { entry: known, report: known.report, hit: true };
+    const { chart, report } = await gatherChart(service, request, { config: deps.config, logger, fetch: deps.fetch, onFhirRequest: deps.observer?.fhirRequest });
+    // Under the body's digest only when the body alone decided the chart (nothing fetched); else the chart's content.
+    const key = bodyKey && suppliedByRequest(report) ? bodyKey : memoOn ? memoKey(service.id, chart, day) : undefined;
+    const same = key && key !== bodyKey ? memo.get(key) : undefined;
+    if (same) return { entry: same, report, hit: true };
+    const entry = evaluateChart(service, chart, report, today, logger);
+    if (key) memo.set(key, entry);
+    return { entry, report, hit: false };
+  };
+
   return {
     knowledge,
     async evaluate(service, request, options = {}) {
       const logger = options.logger ?? deps.logger;
-      const { chart, report } = await gatherChart(service, request, {
-        config: deps.config,
-        logger,
-        fetch: deps.fetch,
-        onFhirRequest: deps.observer?.fhirRequest,
-      });
       const today = now();
-      const key = memo.maxWeight > 0 ? memoKey(service.id, chart, today.toISOString().slice(0, 10)) : undefined;
-      let evaluated = key ? memo.get(key) : undefined;
-      deps.observer?.memo?.(evaluated !== undefined);
-      if (!evaluated) {
-        const facts = knowledge.extractFacts(chart, today);
-        const drafts = new Map<string, MedicationRequest>();
-        for (const r of chart.draftOrders) if (r.resourceType === 'MedicationRequest' && r.id) drafts.set(`MedicationRequest/${r.id}`, r as MedicationRequest);
-        const context: RuleContext = { draftOrder: (ref) => drafts.get(ref) };
-        const ruleDrafts = runRules(knowledge.rulesFor(service), facts, context, logger, deps.observer);
-        evaluated = { facts, drafts: ruleDrafts, drugKeys: ruleDrafts.map((d) => drugKey(d, facts)) };
-        if (key) memo.set(key, evaluated);
-      }
-      const { facts, drafts: cardDrafts, drugKeys } = evaluated;
+      const { entry: evaluated, report, hit } = await recall(service, request, today, logger, options.body);
+      deps.observer?.memo?.(hit);
+      const { facts, drafts: cardDrafts, drugKeys, orderKeys: cardOrderKeys, patientHash: patient } = evaluated;
       const storage = deps.storage;
-      const patient = options.patientHash ?? patientHash(deps.config.patientIdHashKey, request.context.patientId);
-      const candidates = cardDrafts.map((draft, i) => ({
-        draft,
-        drugKey: drugKeys[i]!,
-        orderKeys: orderKeys(draft, facts, deps.config.patientIdHashKey, request.context.patientId),
-      }));
+      const candidates = cardDrafts.map((draft, i) => ({ draft, drugKey: drugKeys[i]!, orderKeys: cardOrderKeys[i]! }));
       const shown = storage ? storage.suppression.filter(candidates, { serviceId: service.id, hook: request.hook, patientHash: patient, now: today }) : candidates;
       const rendered = renderCards(shown.map((c) => c.draft), {
         sourceLabel: `${knowledge.name} ${knowledge.version}`,
@@ -122,7 +143,7 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
           })),
         );
       }
-      const evaluation = { response: { cards: rendered.map((r) => r.card) }, rendered, facts, report };
+      const evaluation = { response: { cards: rendered.map((r) => r.card) }, rendered, facts, report, patientHash: patient };
       deps.observer?.evaluated?.(service, evaluation);
       return evaluation;
     },

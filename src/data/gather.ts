@@ -33,6 +33,15 @@ export interface GatherDeps {
   onFhirRequest?: (info: { ms: number; ok: boolean; kind: 'read' | 'search' | 'page' }) => void;
 }
 
+/**
+ * True when the hook call itself supplied everything the chart holds: every prefetch key answered with data or
+ * null, nothing fetched. The chart is then a function of the request body alone (the FHIR server, its token and
+ * the allow-list played no part), which is what lets the engine remember an evaluation by the body's digest.
+ */
+export function suppliedByRequest(report: GatherReport): boolean {
+  return report.medicationReferencesFetched === 0 && Object.values(report.keys).every((k) => k.source === 'prefetch' || k.source === 'prefetch-null');
+}
+
 type KeyPlan =
   | { kind: 'ready'; resources: Resource[]; source: KeySource }
   | { kind: 'continue'; resources: Resource[]; bundle: Bundle }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Resource } from 'fhir/r4.js';
 import type { HookName } from '../clinical/facts.js';
 import { badRequest, formatPath, OutcomeError, outcome } from '../http/outcomes.js';
+import type { JsonDocument } from '../http/json-document.js';
 
 export const SUPPORTED_HOOKS = ['patient-view', 'order-select', 'order-sign'] as const satisfies readonly HookName[];
 
@@ -120,6 +121,31 @@ export function parseHookRequest(body: unknown, servedHooks: readonly string[], 
   }
   if (issues.length) throw new OutcomeError(outcome(400, issues.map((i) => ({ code: 'invalid', ...i }))));
   return body as HookRequest;
+}
+
+/**
+ * Members left out of the body digest: hookInstance differs on every call, fhirAuthorization carries a secret.
+ * Neither changes what the service concludes from data the call supplies in full (src/engine.ts).
+ */
+export const VOLATILE_MEMBERS: readonly string[] = ['hookInstance', 'fhirAuthorization'];
+
+export interface ParsedHookCall {
+  request: HookRequest;
+  /** Digest of the body less VOLATILE_MEMBERS (src/http/json-document.ts), when its top level could be mapped. */
+  bodyDigest?: string;
+}
+
+/**
+ * parseHookRequest for a body as received. The prefetch is not parsed here: `request.prefetch` parses it on first
+ * read (and throws OutcomeError 400 if it is not JSON), so a call whose evaluation is already known by its digest
+ * never builds it. Its shape is still checked: the scan found an object there.
+ */
+export function parseHookDocument(doc: JsonDocument, servedHooks: readonly string[], serviceId: string): ParsedHookCall {
+  const deferred = doc.deferring('prefetch');
+  const request = parseHookRequest(deferred ? deferred.value : doc.value(), servedHooks, serviceId);
+  if (deferred) Object.defineProperty(request, 'prefetch', { get: deferred.member, enumerable: true, configurable: true });
+  const bodyDigest = doc.digestWithout(VOLATILE_MEMBERS);
+  return bodyDigest ? { request, bodyDigest } : { request };
 }
 
 /** 2.0 user tokens derived from context.userId ("PractitionerRole/123" → userPractitionerRoleId = "123"). */

@@ -4,15 +4,16 @@
  */
 import { Router, type RequestHandler } from 'express';
 import type { Engine } from '../engine.js';
-import { parseHookRequest } from '../hooks/request.js';
+import { parseHookDocument } from '../hooks/request.js';
+import { documentOf } from './body.js';
 import { notFound, OutcomeError } from './outcomes.js';
-import { patientHash, type Logger } from '../observability/logger.js';
+import type { Logger } from '../observability/logger.js';
 
 export interface RouteDeps {
   engine: Engine;
   auth: RequestHandler;
+  /** jsonDocument(): the body as bytes and scan; the route parses it (src/hooks/request.ts). */
   body: RequestHandler[];
-  patientIdHashKey: string;
 }
 
 export function cdsRoutes(deps: RouteDeps): Router {
@@ -28,12 +29,13 @@ export function cdsRoutes(deps: RouteDeps): Router {
     const service = engine.knowledge.services.get(id);
     if (!service) throw new OutcomeError(notFound(`No CDS service "${id}"`));
     res.locals.serviceId = service.id;
-    const request = parseHookRequest(req.body, service.hooks, service.id);
+    const doc = documentOf(res);
+    const { request, bodyDigest } = parseHookDocument(doc, service.hooks, service.id);
     res.locals.hook = request.hook;
-    const patient = patientHash(deps.patientIdHashKey, request.context.patientId);
-    res.locals.patientHash = patient;
     const log = (res.locals.log as Logger).child({ service: service.id, hook: request.hook, hookInstance: request.hookInstance });
-    const result = await engine.evaluate(service, request, { logger: log, patientHash: patient });
+    const body = bodyDigest ? { digest: bodyDigest, bytes: doc.bytes.length } : undefined;
+    const result = await engine.evaluate(service, request, body ? { logger: log, body } : { logger: log });
+    res.locals.patientHash = result.patientHash;
     res.locals.cardCount = result.response.cards.length;
     res.locals.evaluation = result;
     res.json(result.response);

@@ -2,15 +2,18 @@
  * Memoised evaluation. Facts are a pure function of the chart and the evaluation date, and rules are pure functions
  * of the facts and the draft orders (src/rules/contract.ts), so an evaluation can be reused exactly when the
  * chart's content, the service and the date are the same. EHRs resend the same chart on every order-select
- * keystroke; this turns those calls into one hash of the chart. Cards are still rendered fresh (new uuids).
+ * keystroke; this turns those calls into one hash. Cards are still rendered fresh (new uuids).
  *
- * The key is a SHA-1 of the whole chart content, never an id or version the client chose, so one client cannot
- * plant results for another. The cache is bounded by the total size of the charts it remembers.
+ * Two kinds of key, both SHA-256 of content, never an id or version the client chose, so one client cannot plant
+ * results for another: the body's digest (bodyMemoKey, when the body alone decided the chart: no parsing of the
+ * prefetch at all on a resend), and the gathered chart's content (memoKey, when data was fetched). The cache is
+ * bounded by the total size of the bodies and charts it remembers.
  */
 import { hash } from 'node:crypto';
 import type { PatientFacts } from '../clinical/facts.js';
 import type { CardDraft } from '../cards/types.js';
 import type { Chart } from '../data/chart.js';
+import type { GatherReport } from '../data/gather.js';
 import { deepFreeze } from '../clinical/cache.js';
 
 export interface MemoEntry {
@@ -18,17 +21,28 @@ export interface MemoEntry {
   drafts: readonly CardDraft[];
   /** drugKey of each draft (same order): what the card is about, for suppression and audit. */
   drugKeys: readonly string[];
+  /** orderKeys of each draft (same order): keyed hashes of the draft orders it is about. */
+  orderKeys: readonly (readonly string[])[];
+  /** Keyed hash of the chart's patient id. */
+  patientHash: string;
+  /** How the chart was gathered (prefetch keys satisfied or fetched). */
+  report: GatherReport;
 }
 
 export interface MemoKey {
   key: string;
-  /** Size of the serialised chart, the entry's weight in the budget. */
+  /** Size of the serialised chart or of the body, the entry's weight in the budget. */
   weight: number;
 }
 
 export function memoKey(serviceId: string, chart: Chart, day: string): MemoKey {
   const text = JSON.stringify([serviceId, day, chart.hook, chart.patientId, chart.selections, chart.draftOrders, chart.resources, [...chart.medications.entries()]]);
-  return { key: hash('sha1', text, 'base64'), weight: text.length };
+  return { key: `chart:${hash('sha256', text, 'base64')}`, weight: text.length };
+}
+
+/** The key for a hook call's body digest (JsonDocument.digestWithout), the service and the day. */
+export function bodyMemoKey(serviceId: string, day: string, body: { digest: string; bytes: number }): MemoKey {
+  return { key: `body:${serviceId}:${day}:${body.digest}`, weight: body.bytes };
 }
 
 export class EvaluationMemo {

@@ -25,7 +25,7 @@ export interface AuditEntry {
   /** Lower-case sorted drug names of the card's subjects joined by '+', e.g. "naltrexone+oxycodone". */
   drugKey: string;
   /** Keyed hashes of the draft-order references the card is about. */
-  orderKeys: string[];
+  orderKeys: readonly string[];
   shownAt: Date;
 }
 

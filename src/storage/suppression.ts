@@ -26,7 +26,7 @@ export interface SuppressionContext {
 export interface SuppressionCandidate {
   draft: CardDraft;
   drugKey: string;
-  orderKeys: string[];
+  orderKeys: readonly string[];
 }
 
 export interface Suppression {

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import nock from 'nock';
 import request from 'supertest';
 import type { AppHandle } from '../../src/app.js';
+import { suppliedByRequest, type GatherReport, type KeySource } from '../../src/data/gather.js';
 import { FHIR, condition, memoryLogger, orderSelect, patientView, searchset, statement, testApp, withFhir } from '../helpers/app.js';
 
 const TOKEN = 'secret-access-token-123';
@@ -70,6 +71,16 @@ describe('prefetch and FHIR access', () => {
     expect(res.body.cards[0].summary).toBe('2 medications, 0 conditions');
     // Three 150 ms calls in parallel take about one round trip, not the sum.
     expect(Date.now() - started).toBeLessThan(420);
+  });
+
+  test('a resent call that needed a fetch fetches again (the FHIR data may have changed since), never answered by its bytes', async () => {
+    fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset([statement('f1')]));
+    fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset([statement('f1'), statement('f2')]));
+    const body = withFhir(without(orderSelect(), 'medications'));
+    const first = await post(body).expect(200);
+    expect(first.body.cards[0].summary).toBe('1 medications, 1 conditions');
+    const second = await post({ ...body, hookInstance: 'the-same-call-again' }).expect(200);
+    expect(second.body.cards[0].summary).toBe('2 medications, 1 conditions');
   });
 
   test('URL-encodes context values into templates so they cannot change the query', async () => {
@@ -247,5 +258,19 @@ describe('allow-list logging', () => {
     await request(h.app).post('/cds-services/ldn-order-check').send(body).expect(412);
     expect(mem.text()).toMatch(/"fhirServerOrigin":"https:\/\/fhir\.example\.org".*FHIR_SERVER_ALLOWLIST/);
     await h.close();
+  });
+});
+
+describe('suppliedByRequest: when the body alone decided the chart', () => {
+  const report = (sources: KeySource[], fetched = 0): GatherReport => ({ keys: Object.fromEntries(sources.map((source, i) => [`k${i}`, { source }])), medicationReferencesFetched: fetched });
+  test.each([
+    [['prefetch', 'prefetch-null'], 0, true],
+    [[], 0, true],
+    [['prefetch', 'fetched'], 0, false],
+    [['prefetch', 'prefetch-paged'], 0, false],
+    [['prefetch', 'unavailable'], 0, false], // with FHIR access the same body would have fetched it
+    [['prefetch'], 1, false],
+  ] as [KeySource[], number, boolean][])('%j with %i medication references fetched → %s', (sources, fetched, expected) => {
+    expect(suppliedByRequest(report(sources, fetched))).toBe(expected);
   });
 });

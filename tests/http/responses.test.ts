@@ -8,7 +8,9 @@ import { clampSummary, renderCards } from '../../src/cards/render.js';
 import type { CardDraft } from '../../src/cards/types.js';
 import type { Rule } from '../../src/rules/contract.js';
 import { runRules } from '../../src/rules/run.js';
-import { dataCountRule, memoryLogger, orderSelect, patientView, testKnowledge } from '../helpers/app.js';
+import { dataCountRule, memoryLogger, orderSelect, patientView, testKnowledge, withFhir } from '../helpers/app.js';
+import { createEngine } from '../../src/engine.js';
+import type { HookRequest } from '../../src/hooks/request.js';
 
 function draft(over: Partial<CardDraft>): CardDraft {
   return { ruleId: 'r', ruleVersion: '1.0.0', concern: 'c', indicator: 'info', summary: 's', evidence: [], subjects: [], ...over };
@@ -107,6 +109,44 @@ describe('CDS response shape', () => {
 });
 
 describe('memoised evaluation', () => {
+  test('a body known by its digest is answered without reading its prefetch; another digest is evaluated', async () => {
+    let evaluations = 0;
+    const counting: Rule = { ...dataCountRule, evaluate: (f, c) => (evaluations++, dataCountRule.evaluate(f, c)) };
+    const knowledge = testKnowledge([counting]);
+    const engine = createEngine(knowledge, { config: testConfig(), logger: memoryLogger().logger });
+    const service = knowledge.services.get('ldn-order-check')!;
+    let prefetchReads = 0;
+    const call = (hookInstance: string): HookRequest => {
+      const { prefetch, ...rest } = orderSelect({ hookInstance });
+      return Object.defineProperty(rest, 'prefetch', { get: () => (prefetchReads++, prefetch), enumerable: true }) as unknown as HookRequest;
+    };
+    const a = await engine.evaluate(service, call('a'), { body: { digest: 'digest-1', bytes: 1000 } });
+    const readsForOne = prefetchReads;
+    expect(readsForOne).toBeGreaterThan(0);
+    const b = await engine.evaluate(service, call('b'), { body: { digest: 'digest-1', bytes: 1000 } });
+    expect([evaluations, prefetchReads]).toEqual([1, readsForOne]);
+    expect(b.response.cards[0]!.summary).toBe(a.response.cards[0]!.summary);
+    expect(b.response.cards[0]!.uuid).not.toBe(a.response.cards[0]!.uuid);
+    expect(b.patientHash).toBe(a.patientHash);
+    await engine.evaluate(service, call('c'), { body: { digest: 'digest-2', bytes: 1000 } });
+    expect([evaluations, prefetchReads]).toEqual([2, readsForOne * 2]);
+  });
+
+  test('over HTTP: the same body with another hookInstance and another access token is recognised', async () => {
+    let evaluations = 0;
+    const counting: Rule = { ...dataCountRule, evaluate: (f, c) => (evaluations++, dataCountRule.evaluate(f, c)) };
+    const h = await createApp(testConfig(), { knowledge: testKnowledge([counting]) });
+    await request(h.app).post('/cds-services/ldn-order-check').send(withFhir(orderSelect(), 'token-one')).expect(200);
+    await request(h.app).post('/cds-services/ldn-order-check').send(withFhir(orderSelect({ hookInstance: 'call-2' }), 'token-two')).expect(200);
+    expect(evaluations).toBe(1);
+    const changed = withFhir(orderSelect({ hookInstance: 'call-3' }), 'token-two');
+    const draftOrder = (changed.context as { draftOrders: { entry: { resource: { medicationCodeableConcept: { text: string } } }[] } }).draftOrders.entry[0]!.resource;
+    draftOrder.medicationCodeableConcept.text = 'metformin 1000 mg tablet';
+    await request(h.app).post('/cds-services/ldn-order-check').send(changed).expect(200);
+    expect(evaluations).toBe(2);
+    await h.close();
+  });
+
   test('a resent chart is answered from the memo with fresh card uuids; a changed chart is evaluated again', async () => {
     let evaluations = 0;
     const counting: Rule = { ...dataCountRule, evaluate: (f, c) => (evaluations++, dataCountRule.evaluate(f, c)) };

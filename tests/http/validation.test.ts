@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import request from 'supertest';
+import { gzipSync } from 'node:zlib';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type { AppHandle } from '../../src/app.js';
 import { orderSelect, testApp, withFhir, patientView } from '../helpers/app.js';
@@ -84,6 +85,49 @@ describe('POST /cds-services/{id}: request validation (spec §2, test case 13)',
     for (let i = 0; i < 100; i++) deep = { a: deep };
     const res = await post(orderSelect({ extension: { deep } })).expect(400);
     expect(res.body.issue[0].details.text).toMatch(/nested deeper/);
+  });
+
+  test('answers 400 for a prefetch that is not JSON, every time (a bad prefetch is never remembered)', async () => {
+    const text = JSON.stringify(orderSelect()).replace('"prefetch":{', '"prefetch":{"broken": tru,');
+    for (let i = 0; i < 2; i++) {
+      const res = await request(h.app).post('/cds-services/ldn-order-check').set('content-type', 'application/json').send(text).expect(400);
+      expect(res.body.issue[0].details.text).toMatch(/not valid JSON/);
+    }
+  });
+
+  test('answers 400 for a prefetch nested deeper than the limit', async () => {
+    let deep: unknown = {};
+    for (let i = 0; i < 100; i++) deep = [deep];
+    const body = orderSelect();
+    (body.prefetch as Record<string, unknown>).extra = deep;
+    const res = await post(body).expect(400);
+    expect(res.body.issue[0].details.text).toMatch(/nested deeper/);
+  });
+
+  test('answers 415 for a charset other than UTF-8, and accepts UTF-8 named either way', async () => {
+    const text = JSON.stringify(orderSelect());
+    const send = (type: string) => request(h.app).post('/cds-services/ldn-order-check').set('content-type', type).send(text);
+    const res = await send('application/json; charset=utf-16').expect(415);
+    expect(res.body.issue[0].details.text).toMatch(/UTF-8/);
+    await send('application/json; charset=UTF-8').expect(200);
+    await send('application/json;charset="utf8"').expect(200);
+    await send('application/fhir+json').expect(200);
+  });
+
+  test('accepts a UTF-8 byte-order mark and a gzip-encoded body', async () => {
+    const text = JSON.stringify(orderSelect());
+    const raw = (bytes: Buffer, encoding?: string) => {
+      const r = request(h.app).post('/cds-services/ldn-order-check').set('content-type', 'application/json');
+      if (encoding) r.set('content-encoding', encoding);
+      return r.serialize((b: unknown) => b as string).send(bytes as unknown as string); // the bytes as they are
+    };
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    const a = await raw(bom).expect(200);
+    expect(a.body.cards[0].summary).toBe('1 medications, 1 conditions');
+    const b = await raw(gzipSync(text), 'gzip').expect(200);
+    expect(b.body.cards[0].summary).toBe('1 medications, 1 conditions');
+    const c = await raw(Buffer.from('this is not gzip'), 'gzip').expect(400);
+    expect(c.body.issue[0].details.text).toMatch(/could not be read/);
   });
 
   test('answers 400 when the body is a JSON array', async () => {

@@ -6,7 +6,7 @@ import type { Chart } from '../../src/data/chart.js';
 function chart(resources: Resource[], drafts: Resource[] = []): Chart {
   return { hook: 'order-select', patientId: 'p1', draftOrders: drafts, selections: [], resources, medications: new Map() };
 }
-const entry: MemoEntry = { facts: { hook: 'order-select', now: '2026-11-21', focus: [], orders: [], medications: [], conditions: [] }, drafts: [], drugKeys: [] };
+const entry: MemoEntry = { facts: { hook: 'order-select', now: '2026-11-21', focus: [], orders: [], medications: [], conditions: [] }, drafts: [], drugKeys: [], orderKeys: [], patientHash: 'h', report: { keys: {}, medicationReferencesFetched: 0 } };
 const ms = (id: string, status = 'active') => ({ resourceType: 'MedicationStatement', id, status }) as Resource;
 
 describe('evaluation memo', () => {
