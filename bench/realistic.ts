@@ -25,30 +25,32 @@ export function patient(): Resource {
   return { resourceType: 'Patient', id: 'bench-patient', gender: 'female', birthDate: '1980-05-17', meta: { versionId: '1', lastUpdated: '2026-11-01T00:00:00Z' } } as Resource;
 }
 
-/** n MedicationStatements: an oxycodone and an interferon-beta first, then text-only filler. */
-export function medicationStatements(n: number): Resource[] {
+/** n MedicationStatements: an oxycodone and an interferon-beta first, then text-only filler; ids end in `suffix`. */
+export function medicationStatements(n: number, suffix = ''): Resource[] {
   const out: Resource[] = [
-    statement('bench-oxycodone', { coding: [{ system: RXNORM, code: '1049621', display: 'Oxycodone Hydrochloride 5 MG Oral Tablet' }], text: 'Oxycodone Hydrochloride 5 MG Oral Tablet' }, '1 tablet every 6 hours as needed'),
-    statement('bench-interferon', { text: 'Interferon beta-1a 30 micrograms intramuscular injection once weekly (Avonex)' }, '30 micrograms intramuscular once weekly'),
+    statement(`bench-oxycodone${suffix}`, { coding: [{ system: RXNORM, code: '1049621', display: 'Oxycodone Hydrochloride 5 MG Oral Tablet' }], text: 'Oxycodone Hydrochloride 5 MG Oral Tablet' }, '1 tablet every 6 hours as needed'),
+    statement(`bench-interferon${suffix}`, { text: 'Interferon beta-1a 30 micrograms intramuscular injection once weekly (Avonex)' }, '30 micrograms intramuscular once weekly'),
   ];
   for (let i = 0; out.length < n; i++) {
     const name = FILLER_MEDICATIONS[i % FILLER_MEDICATIONS.length]!;
-    out.push(statement(`bench-med-${i}`, { text: name }, i % 3 === 0 ? 'twice daily' : 'once daily', i % 5 === 4 ? 'completed' : 'active'));
+    out.push(statement(`bench-med-${i}${suffix}`, { text: name }, i % 3 === 0 ? 'twice daily' : 'once daily', i % 5 === 4 ? 'completed' : 'active'));
   }
   return out.slice(0, n);
 }
 
-export function conditions(n: number): Resource[] {
+export function conditions(n: number, suffix = ''): Resource[] {
   const out: Resource[] = [
-    condition('bench-ms', { coding: [{ system: SNOMED, code: '24700007', display: 'Multiple sclerosis' }], text: 'Multiple sclerosis' }),
-    condition('bench-spasticity', { coding: [{ system: SNOMED, code: '221360009', display: 'Spasticity' }], text: 'Spasticity' }),
+    condition(`bench-ms${suffix}`, { coding: [{ system: SNOMED, code: '24700007', display: 'Multiple sclerosis' }], text: 'Multiple sclerosis' }),
+    condition(`bench-spasticity${suffix}`, { coding: [{ system: SNOMED, code: '221360009', display: 'Spasticity' }], text: 'Spasticity' }),
   ];
-  for (let i = 0; out.length < n; i++) out.push(condition(`bench-cond-${i}`, { text: FILLER_CONDITIONS[i % FILLER_CONDITIONS.length]! }));
+  for (let i = 0; out.length < n; i++) out.push(condition(`bench-cond-${i}${suffix}`, { text: FILLER_CONDITIONS[i % FILLER_CONDITIONS.length]! }));
   return out.slice(0, n);
 }
 
-export function ldnDraft(): Resource {
+/** The LDN draft order; a `note` stands for whatever a keystroke changed in it. */
+export function ldnDraft(note?: string): Resource {
   return {
+    ...(note !== undefined ? { note: [{ text: note }] } : {}),
     resourceType: 'MedicationRequest',
     id: 'bench-ldn-draft',
     status: 'draft',
@@ -81,24 +83,37 @@ export function ldnDraft(): Resource {
 
 const bundle = (resources: Resource[]) => ({ resourceType: 'Bundle', type: 'searchset', total: resources.length, entry: resources.map((resource) => ({ resource })) });
 
-/** The hook request; `prefetch: false` leaves every key out so the service must fetch. */
-export function orderSelectRequest(options: { statements?: number; conditions?: number; prefetch?: boolean; fhirServer?: string } = {}): Record<string, unknown> {
+export interface RequestOptions {
+  statements?: number;
+  conditions?: number;
+  /** false leaves every prefetch key out, so the service must fetch. */
+  prefetch?: boolean;
+  fhirServer?: string;
+  /** Default: a fixed uuid. The HTTP benchmark sends "[<id>]", which autocannon makes unique per request. */
+  hookInstance?: string;
+  /** A note on the draft order: a different one per call stands for a keystroke that changed the draft. */
+  draftNote?: string;
+  /** Appended to every prefetched resource id: a different one per call makes a chart never seen before. */
+  idSuffix?: string;
+}
+
+export function orderSelectRequest(options: RequestOptions = {}): Record<string, unknown> {
   const request: Record<string, unknown> = {
     hook: 'order-select',
-    hookInstance: '0b7c3f5e-6b8e-4f55-9a3c-1d2e3f4a5b6c',
+    hookInstance: options.hookInstance ?? '0b7c3f5e-6b8e-4f55-9a3c-1d2e3f4a5b6c',
     context: {
       userId: 'Practitioner/bench-prescriber',
       patientId: 'bench-patient',
       selections: ['MedicationRequest/bench-ldn-draft'],
-      draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: ldnDraft() }] },
+      draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: ldnDraft(options.draftNote) }] },
     },
   };
   if (options.prefetch !== false) {
     request.prefetch = {
       patient: patient(),
-      medications: bundle(medicationStatements(options.statements ?? 50)),
+      medications: bundle(medicationStatements(options.statements ?? 50, options.idSuffix)),
       medicationRequests: bundle([]),
-      conditions: bundle(conditions(options.conditions ?? 20)),
+      conditions: bundle(conditions(options.conditions ?? 20, options.idSuffix)),
     };
   }
   if (options.fhirServer) request.fhirServer = options.fhirServer;

@@ -4,8 +4,7 @@
  * clinicalStatus is active, recurrence or relapse, or absent; it has no abatement[x]; and verificationStatus is
  * neither refuted nor entered-in-error. Fields are read with FHIRPath compiled once. Nothing here depends on the clock.
  */
-import fhirpath from 'fhirpath';
-import r4 from 'fhirpath/fhir-context/r4/index.js';
+import { compilePaths } from './paths.js';
 import type { CodeRef, ConditionFact } from './facts.js';
 import { toCodeRef } from './ingredients.js';
 import type { ValueSetIndex } from './valuesets.js';
@@ -22,10 +21,7 @@ export const CONDITION_PATHS = {
   abatement: 'abatement',
 } as const;
 
-const C = Object.fromEntries(Object.entries(CONDITION_PATHS).map(([k, expr]) => [k, fhirpath.compile(expr, r4)])) as Record<
-  keyof typeof CONDITION_PATHS,
-  (resource: unknown) => unknown[]
->;
+const C = compilePaths(CONDITION_PATHS, ['Condition']);
 
 const ACTIVE_CLINICAL = new Set(['active', 'recurrence', 'relapse']);
 const NOT_VERIFIED = new Set(['refuted', 'entered-in-error']);

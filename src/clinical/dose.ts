@@ -11,8 +11,7 @@
  *   nothing says how much, one unit of the product's strength is assumed, also 'assumed'.
  * Dosage fields are read with FHIRPath compiled once (base type Dosage).
  */
-import fhirpath from 'fhirpath';
-import r4 from 'fhirpath/fhir-context/r4/index.js';
+import { compilePaths } from './paths.js';
 import { parseSig, type SigReading } from './sig.js';
 import { amountOfQuantity, amountToMg, roundDose, type Amount, type QuantityLike, type Strength } from './units.js';
 
@@ -49,9 +48,7 @@ export const DOSAGE_PATHS = {
 } as const;
 
 type DosagePath = keyof typeof DOSAGE_PATHS;
-const compiled = Object.fromEntries(
-  Object.entries(DOSAGE_PATHS).map(([k, expr]) => [k, fhirpath.compile({ base: 'Dosage', expression: expr }, r4)]),
-) as Record<DosagePath, (resource: unknown) => unknown[]>;
+const compiled = compilePaths(DOSAGE_PATHS, ['Dosage']);
 
 function read(dosage: unknown, key: DosagePath): unknown[] {
   return compiled[key](dosage);

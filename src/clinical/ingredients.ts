@@ -4,8 +4,7 @@
  * and displays, with strengths read from RxNorm-style names ("acetaminophen 325 MG / oxycodone … 5 MG Oral Tablet").
  * Also picks the principal ingredient, whose strength turns "1 tablet" into mg.
  */
-import fhirpath from 'fhirpath';
-import r4 from 'fhirpath/fhir-context/r4/index.js';
+import { compilePaths } from './paths.js';
 import type { CodeRef, IngredientFact } from './facts.js';
 import type { Lexicon } from './lexicon.js';
 import { parseStrengthSegments, parseStrengthText, strengthFromRatio, type Strength } from './units.js';
@@ -19,9 +18,7 @@ export const INGREDIENT_PATHS = {
   strength: 'strength',
 } as const;
 
-const compiled = Object.fromEntries(
-  Object.entries(INGREDIENT_PATHS).map(([k, expr]) => [k, fhirpath.compile({ base: 'Medication.ingredient', expression: expr }, r4)]),
-) as Record<keyof typeof INGREDIENT_PATHS, (element: unknown) => unknown[]>;
+const compiled = compilePaths(INGREDIENT_PATHS, ['Medication.ingredient']);
 
 /** A Coding as read from a resource, reduced to a CodeRef (codes without system or code are dropped). */
 export function toCodeRef(coding: unknown): CodeRef | undefined {

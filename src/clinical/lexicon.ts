@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { KnowledgeError } from '../knowledge/errors.js';
+import { LruCache } from './cache.js';
 
 export const INGREDIENT_CLASSES = ['opioid', 'naltrexone', 'bupropion', 'interferon-beta', 'glatiramer', 'other'] as const;
 export type IngredientClass = (typeof INGREDIENT_CLASSES)[number];
@@ -124,6 +125,9 @@ export function compileLexicon(data: unknown, file: string): Lexicon {
   const nameRegex = compileAlternation(allNames, 'giu');
   const lowDose = compileAlternation(lex.lowDoseWords, 'iu');
   const compounded = compileAlternation(lex.compoundedWords, 'iu');
+  // Drug texts repeat across statements and charts ("Metformin 500 mg tablet"); the Unicode-aware alternation of
+  // every name costs ~15 µs a text, so results are remembered (bounded, frozen: callers share them).
+  const seen = new LruCache<string, readonly string[]>(20_000);
 
   return {
     ingredients: [...classes.keys()],
@@ -134,10 +138,13 @@ export function compileLexicon(data: unknown, file: string): Lexicon {
     },
     ingredientsIn(text) {
       if (!nameRegex || !text) return [];
+      const known = seen.get(text);
+      if (known) return [...known];
       const out: string[] = [];
       for (const m of normaliseText(text).matchAll(nameRegex)) {
         for (const ing of byName.get(nameKey(m[0])) ?? []) if (!out.includes(ing)) out.push(ing);
       }
+      seen.set(text, Object.freeze([...out]));
       return out;
     },
     hasLowDoseWording: (text) => (lowDose ? lowDose.test(normaliseText(text)) : false),

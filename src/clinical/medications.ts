@@ -16,8 +16,7 @@
  *   with a strength <= 5 mg per unit → ldn; a naltrexone-full-dose code or a dose > 5 mg → full-dose; else unknown-dose.
  * - interferon-beta and glatiramer: their value sets or names/brands (glatiramer is not an interferon).
  */
-import fhirpath from 'fhirpath';
-import r4 from 'fhirpath/fhir-context/r4/index.js';
+import { compilePaths } from './paths.js';
 import type { CodeRef, IngredientFact, MedicationFact, MedicationSource, NaltrexoneRole } from './facts.js';
 import { deepFreeze } from './cache.js';
 import { readDose } from './dose.js';
@@ -65,12 +64,14 @@ export const MEDICATION_RESOURCE_PATHS = {
   ingredients: 'ingredient',
 } as const;
 
-type Compiled<T extends Record<string, string>> = Record<keyof T, (resource: unknown) => unknown[]>;
-function compileAll<T extends Record<string, string>>(paths: T): Compiled<T> {
-  return Object.fromEntries(Object.entries(paths).map(([k, expr]) => [k, fhirpath.compile(expr, r4)])) as Compiled<T>;
-}
-const P = compileAll(MEDICATION_PATHS);
-const M = compileAll(MEDICATION_RESOURCE_PATHS);
+/** The paths compiled for each resource type (the model differs: effective[x] is a MedicationStatement's only). */
+const READERS = {
+  MedicationStatement: compilePaths(MEDICATION_PATHS, ['MedicationStatement']),
+  MedicationRequest: compilePaths(MEDICATION_PATHS, ['MedicationRequest']),
+};
+const readersFor = (resource: unknown) =>
+  READERS[(resource as { resourceType?: unknown } | null)?.resourceType === 'MedicationStatement' ? 'MedicationStatement' : 'MedicationRequest'];
+const M = compilePaths(MEDICATION_RESOURCE_PATHS, ['Medication']);
 
 function str(values: unknown[]): string | undefined {
   const v = values.find((x) => typeof x === 'string' && x.trim());
@@ -107,7 +108,7 @@ export interface Classifier {
 
 /** The reference medication[x] holds, read with FHIRPath (for resolving before normalisation). */
 export function medicationReferenceOf(resource: unknown): string | undefined {
-  return str(P.reference(resource));
+  return str(readersFor(resource).reference(resource));
 }
 
 const MAX_NAME = 100;
@@ -136,6 +137,7 @@ function has(k: Classifier, ids: readonly string[], codes: readonly CodeRef[]): 
 export function normaliseMedication(input: MedicationInput, k: Classifier): MedicationBase {
   const r = input.resource;
   const resourceType = r.resourceType === 'MedicationStatement' ? 'MedicationStatement' : 'MedicationRequest';
+  const P = READERS[resourceType];
   const id = str(P.id(r));
   const status = str(P.status(r)) ?? '';
   const med = input.medication;
@@ -223,6 +225,7 @@ export function normaliseMedication(input: MedicationInput, k: Classifier): Medi
 
 function effectiveDates(r: unknown, resourceType: string): { effectiveStart?: string; effectiveEnd?: string } {
   if (resourceType !== 'MedicationStatement') return {};
+  const P = READERS.MedicationStatement;
   const start = str(P.effectiveStart(r)) ?? str(P.effectiveDateTime(r));
   const end = str(P.effectiveEnd(r));
   return { ...(start ? { effectiveStart: start } : {}), ...(end ? { effectiveEnd: end } : {}) };

@@ -21,6 +21,14 @@ describe('medication-names.yaml', () => {
     expect(lex.ingredientsIn('Copaxone 20 mg/mL')).toEqual(['glatiramer']);
     expect(lex.ingredientsIn('Glatopa')).toEqual(['glatiramer']);
   });
+
+  it('answers a text seen before the same way, and a caller changing its answer changes nothing', () => {
+    const text = 'Tylenol with Codeine #3 and naltrexone 4.5 mg';
+    const first = lex.ingredientsIn(text);
+    expect(first).toEqual(expect.arrayContaining(['codeine', 'naltrexone']));
+    first.push('oxycodone');
+    expect(lex.ingredientsIn(text)).toEqual(first.slice(0, -1));
+  });
 });
 
 describe('lexicon matching', () => {
