@@ -89,16 +89,22 @@ export function loadEvidence(file: string): EvidenceCatalogue {
     byId.set(entry.id, entry);
   });
   problems.throwIfAny();
+  // Each entry's card link, made once (cards are rendered on every hook call); frozen, since cards share them.
+  const linkOf = new Map<string, readonly Link[]>(
+    evidence.map((entry) => {
+      const first = evidenceUrls(entry)[0];
+      return [entry.id, Object.freeze(first ? [Object.freeze({ label: `${entry.label} (${entry.strengthOfEvidence})`, url: first.url, type: 'absolute' as const })] : [])];
+    }),
+  );
 
   return {
     get: (id) => byId.get(id),
     all: () => evidence,
     links(ids) {
       return [...new Set(ids)].flatMap((id) => {
-        const entry = byId.get(id);
-        if (!entry) throw new Error(`Unknown evidence id "${id}"`);
-        const first = evidenceUrls(entry)[0];
-        return first ? [{ label: `${entry.label} (${entry.strengthOfEvidence})`, url: first.url, type: 'absolute' as const }] : [];
+        const links = linkOf.get(id);
+        if (!links) throw new Error(`Unknown evidence id "${id}"`);
+        return links;
       });
     },
   };
