@@ -7,10 +7,15 @@
  *   so a typo fails at start-up instead of silently matching nothing.
  * - `where()` and `exists(criterion)` are replaced: without a model, fhirpath.js treats a bare boolean
  *   field such as `where(past)` as true even when the field is false.
+ *
+ * Evaluation: an expression inside the subset that fhirpath-compiled.ts compiles (every shipped rule's) runs as
+ * plain JavaScript closures, with the same results as fhirpath.js but some twenty times faster over a long
+ * medication list; anything else, and the odd input the closures do not handle, is evaluated by fhirpath.js.
  */
 import fhirpath, { type UserInvocationTable } from 'fhirpath';
 import type { PatientFacts } from '../clinical/facts.js';
 import { FACT_FIELD_NAMES } from './fact-shape.js';
+import { compileFast } from './fhirpath-compiled.js';
 
 /** Variables every expression can use: `%focus`, `%orders`, `%medications`, `%conditions`, `%now`, `%hook`. */
 export const FACT_VARIABLES = ['focus', 'orders', 'medications', 'conditions', 'now', 'hook'] as const;
@@ -105,6 +110,15 @@ export function compileExpression(expression: string, allowedVariables: Readonly
   if (unknownMembers.length > 0) {
     throw new ExpressionError(`unknown field ${unknownMembers.join(', ')}: not a field of the clinical facts (src/clinical/facts.ts)`);
   }
+  const reference = compileWithFhirpathJs(expression);
+  return compileFast(ast, reference) ?? reference;
+}
+
+/**
+ * The fhirpath.js evaluation of `expression` (with the boolean-safe where()/exists()), without the static checks
+ * or the compiled closures: what compiled expressions fall back to, and what tests compare them with.
+ */
+export function compileWithFhirpathJs(expression: string): Expression {
   const evaluate = fhirpath.compile(expression, undefined, { userInvocationTable: BOOLEAN_SAFE_FUNCTIONS });
   return (facts, vars) => evaluate(facts, vars) as unknown[];
 }
