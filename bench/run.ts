@@ -76,16 +76,23 @@ function memory(pid: number): { peakMb: number; rssMb: number } {
 }
 
 /**
- * Drive a server with `body`. Every "[<id>]" in it becomes a fresh id per request (autocannon's idReplacement):
- * the benchmark's hookInstance is unique per call, as the spec requires of EHRs.
+ * Drive a server with `body`. Each "[<id>]" in it becomes a number unique to the request, so the benchmark's
+ * hookInstance is unique per call, as the spec requires of EHRs. (autocannon's own idReplacement keeps the
+ * template's Content-Length, which breaks a body whose length changes; setupRequest rebuilds the request.)
  */
 async function drive(port: number, body: string, opts: { duration?: number; amount?: number; overallRate?: number; connections?: number } = {}): Promise<HttpRun> {
+  const parts = body.split('[<id>]');
+  let n = 0;
   const result = await autocannon({
-    url: `http://127.0.0.1:${port}/cds-services/ldn-order-check`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    idReplacement: body.includes('[<id>]'),
+    url: `http://127.0.0.1:${port}`,
+    requests: [
+      {
+        method: 'POST',
+        path: '/cds-services/ldn-order-check',
+        headers: { 'content-type': 'application/json' },
+        ...(parts.length > 1 ? { setupRequest: (req: autocannon.Request) => ({ ...req, body: parts.join(String(++n)) }) } : { body }),
+      },
+    ],
     connections: opts.connections ?? CONNECTIONS,
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? DURATION_S }),
     ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
