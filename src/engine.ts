@@ -20,7 +20,7 @@ import { patientHash } from './observability/logger.js';
 import { runRules, type RuleRunObserver } from './rules/run.js';
 import { bodyMemoKey, EvaluationMemo, memoKey, type MemoEntry } from './rules/memo.js';
 
-/** Default memo budget: about 32 MB of serialised charts (a realistic chart is ~30 KB). */
+/** Default memo budget: 32 M characters of serialised charts or bytes of hook bodies (a realistic one is ~30 KB). */
 export const DEFAULT_MEMO_CHARS = 32 * 1024 * 1024;
 
 export interface EngineDeps {
@@ -30,7 +30,7 @@ export interface EngineDeps {
   /** Clock for date arithmetic in facts (tests pin it). */
   now?: () => Date;
   observer?: EngineObserver;
-  /** Memo budget in characters of serialised charts; 0 turns memoisation off. */
+  /** Memo budget in characters of serialised charts or bytes of bodies (see EvaluateOptions.body); 0 turns memoisation off. */
   memoChars?: number;
   /** Suppression and the card audit log; absent for the CLI (nothing is stored, nothing suppressed). */
   storage?: Pick<Storage, 'audit' | 'suppression'>;

@@ -137,7 +137,7 @@ function has(k: Classifier, ids: readonly string[], codes: readonly CodeRef[]): 
 export function normaliseMedication(input: MedicationInput, k: Classifier): MedicationBase {
   const r = input.resource;
   const resourceType = r.resourceType === 'MedicationStatement' ? 'MedicationStatement' : 'MedicationRequest';
-  const P = READERS[resourceType];
+  const P = readersFor(r);
   const id = str(P.id(r));
   const status = str(P.status(r)) ?? '';
   const med = input.medication;

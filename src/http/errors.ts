@@ -36,10 +36,10 @@ function toOutcome(err: unknown): Outcome {
   if (type === 'entity.too.large') return tooLarge('Request body is larger than the configured limit (BODY_LIMIT)');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return outcome(415, [{ code: 'not-supported', text: 'Unsupported body encoding' }]);
   if (type === 'request.aborted') return badRequest('Request aborted');
-  // Any other client error from reading the body (e.g. a gzip body that does not inflate): the client's fault, 400.
+  // Any other client error from reading the body (e.g. a gzip body that does not inflate, 400): its own status.
   const status = (err as { status?: unknown; expose?: unknown })?.status;
   if (typeof status === 'number' && status >= 400 && status < 500 && (err as { expose?: unknown }).expose === true) {
-    return badRequest('Request body could not be read (bad Content-Encoding?)');
+    return outcome(status, [{ code: 'invalid', text: 'Request body could not be read (bad Content-Encoding?)' }]);
   }
   return internalError();
 }

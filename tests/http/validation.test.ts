@@ -95,6 +95,15 @@ describe('POST /cds-services/{id}: request validation (spec §2, test case 13)',
     }
   });
 
+  test.each([
+    ['null', null],
+    ['an array', [{ resourceType: 'Patient', id: 'p1' }]],
+    ['a string', 'patient'],
+  ])('answers 400 naming prefetch when it is %s, not an object', async (_name, value) => {
+    const res = await post(orderSelect({ prefetch: value })).expect(400);
+    expect(expressions(res.body)).toContain('prefetch');
+  });
+
   test('answers 400 for a prefetch nested deeper than the limit', async () => {
     let deep: unknown = {};
     for (let i = 0; i < 100; i++) deep = [deep];
