@@ -2,7 +2,7 @@
  * Card drafts → spec-exact CDS Hooks cards: a uuid on every card and suggestion, the knowledge base as source,
  * evidence as links, selectionBehavior when there are suggestions, no empty optionals, most urgent first.
  */
-import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from './uuid.js';
 import type { Card, CardDraft, Link, Suggestion } from './types.js';
 import { INDICATOR_RANK } from './types.js';
 
@@ -24,7 +24,7 @@ export interface RenderedCard {
 }
 
 export function renderCards(drafts: readonly CardDraft[], deps: RenderDeps): RenderedCard[] {
-  const uuid = deps.uuid ?? randomUUID;
+  const uuid = deps.uuid ?? timeOrderedUuid;
   return drafts
     .map((draft, order) => ({ draft, order }))
     .sort((a, b) => INDICATOR_RANK[b.draft.indicator] - INDICATOR_RANK[a.draft.indicator] || a.order - b.order)

@@ -21,6 +21,11 @@ export interface DatabaseLink {
   /** Where the data lives, without credentials: "sqlite /abs/file" or "postgres host:port/db". */
   label: string;
   db: Kysely<StorageSchema>;
+  /**
+   * SQLite only: the better-sqlite3 handle under `db`, for prepared statements on the hot write path. Use it only
+   * inside `db.connection().execute(...)`, which holds kysely's connection, so nothing else interleaves.
+   */
+  sqlite?: SqliteDatabase.Database;
   /** Throws unless the database can be reached and written right now. */
   probe(): Promise<void>;
   /** Run migrations on a connection without the per-query timeout; `schema` is the PostgreSQL schema in use. */
@@ -47,6 +52,7 @@ function openSqlite(file: string, options: StorageOptions): DatabaseLink {
     kind: 'sqlite',
     label: `sqlite ${absolute}`,
     db,
+    sqlite: handle,
     async probe() {
       // A write lock, released at once: fails while another process holds the database locked.
       await db.connection().execute(async (conn) => {

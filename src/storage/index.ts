@@ -13,7 +13,7 @@ import type { Config } from '../config.js';
 import { loadOverrideReasons } from '../knowledge/override-reasons.js';
 import type { Logger } from '../observability/logger.js';
 import { queryRuleAnalytics, type ReportRange, type RuleAnalytics } from './analytics.js';
-import { AuditQueue, insertAuditEntries, type AuditEntry, type AuditLog } from './audit.js';
+import { AuditQueue, auditWriter, type AuditEntry, type AuditLog } from './audit.js';
 import { openDatabase, type StorageKind } from './connection.js';
 import { DatabaseHealth, StorageUnavailableError, describeDbError } from './errors.js';
 import { createFeedbackStore, type FeedbackStore, type OverrideReasonLookup } from './feedback.js';
@@ -71,10 +71,11 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
     orderSignDedupWindowMs: options.orderSignDedupWindowMin * 60_000,
   };
   const index = new SuppressionIndex(settings, logger);
+  const writeAudit = auditWriter(link);
   const queue = new AuditQueue({
     write: async (entries) => {
       await gate.ready();
-      await insertAuditEntries(link.db, entries);
+      await writeAudit(entries);
     },
     health,
     maxQueue: options.auditQueueMax,

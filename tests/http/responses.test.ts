@@ -62,7 +62,10 @@ describe('CDS response shape', () => {
     const parsed = CdsResponseSchema.safeParse(res.body);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
     expect(res.body.cards[0].selectionBehavior).toBe('at-most-one');
-    expect(res.body.cards[0].suggestions[0].uuid).toMatch(/^[0-9a-f-]{36}$/);
+    // Time-ordered (version 7) uuids on cards and suggestions (src/cards/uuid.ts).
+    const v7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    expect(res.body.cards[0].suggestions[0].uuid).toMatch(v7);
+    for (const c of res.body.cards as Array<{ uuid: string }>) expect(c.uuid).toMatch(v7);
     const uuids = new Set(res.body.cards.map((c: { uuid: string }) => c.uuid));
     expect(uuids.size).toBe(3);
     // No empty optionals anywhere.
