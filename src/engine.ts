@@ -5,8 +5,9 @@
 import type { MedicationRequest } from 'fhir/r4.js';
 import type { Config } from './config.js';
 import type { PatientFacts } from './clinical/facts.js';
-import type { CdsResponse } from './cards/types.js';
-import { renderCards, type RenderedCard } from './cards/render.js';
+import type { CardDraft, CdsResponse } from './cards/types.js';
+import type { RenderDeps, RenderedCard } from './cards/render.js';
+import { AnswerTemplate } from './cards/answer.js';
 import { gatherChart, suppliedByRequest, type GatherReport } from './data/gather.js';
 import type { Chart } from './data/chart.js';
 import type { HookRequest } from './hooks/request.js';
@@ -44,8 +45,14 @@ export interface EngineObserver extends RuleRunObserver {
 }
 
 export interface Evaluation {
-  response: CdsResponse;
-  rendered: RenderedCard[];
+  /** The response as sent: UTF-8 JSON (src/cards/answer.ts). */
+  body: Buffer;
+  /** The drafts of the cards returned, in answer order (cheap: no parsing). */
+  cards: readonly CardDraft[];
+  /** The response as objects: parsed from `body` on first read. */
+  readonly response: CdsResponse;
+  /** Each card returned with its draft: parsed from `body` on first read. */
+  readonly rendered: RenderedCard[];
   facts: PatientFacts;
   report: GatherReport;
   /** Keyed hash of the call's patient id (for logs and storage; never the id itself). */
@@ -72,6 +79,20 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
   const now = deps.now ?? (() => new Date());
   const publicBase = deps.config.publicBaseUrls[0];
   const memo = new EvaluationMemo(deps.memoChars ?? DEFAULT_MEMO_CHARS);
+  const renderDeps: RenderDeps = {
+    sourceLabel: `${knowledge.name} ${knowledge.version}`,
+    evidenceLinks: (ids) => knowledge.evidenceLinks(ids),
+    evidencePageUrl: knowledge.hasEvidencePages && publicBase ? (ruleId) => `${publicBase}/evidence/${encodeURIComponent(ruleId)}` : undefined,
+  };
+  /** Answer templates of an evaluation, by which of its cards are shown ('*': all of them; else their indices). */
+  const templates = new WeakMap<MemoEntry, Map<string, AnswerTemplate>>();
+  const templateFor = (entry: MemoEntry, shown: string, drafts: () => CardDraft[]): AnswerTemplate => {
+    let byShown = templates.get(entry);
+    if (!byShown) templates.set(entry, (byShown = new Map()));
+    let template = byShown.get(shown);
+    if (!template) byShown.set(shown, (template = AnswerTemplate.build(drafts(), renderDeps)));
+    return template;
+  };
   /** The pure part: facts, rule results and what each card is about. A function of its arguments only. */
   const evaluateChart = (service: ServiceDefinition, chart: Chart, report: GatherReport, today: Date, logger: Logger): MemoEntry => {
     const facts = knowledge.extractFacts(chart, today);
@@ -118,24 +139,21 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
       const storage = deps.storage;
       const candidates = cardDrafts.map((draft, i) => ({ draft, drugKey: drugKeys[i]!, orderKeys: cardOrderKeys[i]! }));
       const shown = storage ? storage.suppression.filter(candidates, { serviceId: service.id, hook: request.hook, patientHash: patient, now: today }) : candidates;
-      const rendered = renderCards(shown.map((c) => c.draft), {
-        sourceLabel: `${knowledge.name} ${knowledge.version}`,
-        evidenceLinks: (ids) => knowledge.evidenceLinks(ids),
-        evidencePageUrl: knowledge.hasEvidencePages && publicBase ? (ruleId) => `${publicBase}/evidence/${encodeURIComponent(ruleId)}` : undefined,
-      });
-      if (storage && rendered.length) {
+      const shownKey = shown.length === candidates.length ? '*' : shown.map((c) => candidates.indexOf(c)).join(',');
+      const answer = templateFor(evaluated, shownKey, () => shown.map((c) => c.draft)).instantiate();
+      if (storage && answer.cards.length) {
         const identity = new Map(shown.map((c) => [c.draft, c]));
         storage.audit.recordCards(
-          rendered.map(({ card, draft }) => ({
-            cardUuid: card.uuid,
-            suggestionUuids: (card.suggestions ?? []).map((sg) => sg.uuid),
+          answer.cards.map(({ draft, uuid, suggestionUuids }) => ({
+            cardUuid: uuid,
+            suggestionUuids,
             serviceId: service.id,
             ruleId: draft.ruleId,
             ruleVersion: draft.ruleVersion,
             concern: draft.concern,
             hook: request.hook,
             hookInstance: request.hookInstance,
-            indicator: card.indicator,
+            indicator: draft.indicator,
             patientHash: patient,
             drugKey: identity.get(draft)!.drugKey,
             orderKeys: identity.get(draft)!.orderKeys,
@@ -143,7 +161,19 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
           })),
         );
       }
-      const evaluation = { response: { cards: rendered.map((r) => r.card) }, rendered, facts, report, patientHash: patient };
+      const evaluation: Evaluation = {
+        body: answer.body,
+        cards: answer.cards.map((c) => c.draft),
+        get response() {
+          return answer.response;
+        },
+        get rendered() {
+          return answer.rendered;
+        },
+        facts,
+        report,
+        patientHash: patient,
+      };
       deps.observer?.evaluated?.(service, evaluation);
       return evaluation;
     },

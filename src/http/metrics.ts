@@ -41,7 +41,7 @@ export function engineObserver(metrics: Metrics): EngineObserver {
       metrics.fhirDuration.observe(labels, ms / 1000);
     },
     evaluated: (service, evaluation) => {
-      for (const { draft, card } of evaluation.rendered) metrics.cards.inc({ rule: draft.ruleId, indicator: card.indicator });
+      for (const draft of evaluation.cards) metrics.cards.inc({ rule: draft.ruleId, indicator: draft.indicator });
       for (const k of Object.values(evaluation.report.keys)) metrics.prefetchKeys.inc({ service: service.id, source: k.source });
     },
   };

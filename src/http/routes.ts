@@ -36,9 +36,9 @@ export function cdsRoutes(deps: RouteDeps): Router {
     const body = bodyDigest ? { digest: bodyDigest, bytes: doc.bytes.length } : undefined;
     const result = await engine.evaluate(service, request, body ? { logger: log, body } : { logger: log });
     res.locals.patientHash = result.patientHash;
-    res.locals.cardCount = result.response.cards.length;
-    res.locals.evaluation = result;
-    res.json(result.response);
+    res.locals.cardCount = result.cards.length;
+    res.set('Content-Type', 'application/json; charset=utf-8');
+    res.send(result.body);
   });
 
   return router;

@@ -58,6 +58,9 @@ describe('CDS response shape', () => {
     ];
     const h = await createApp(testConfig(), { knowledge: testKnowledge(rules) });
     const res = await request(h.app).post('/cds-services/ldn-order-check').send(orderSelect()).expect(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
+    expect(res.text).toBe(JSON.stringify(res.body));
     expect(res.body.cards.map((c: { indicator: string }) => c.indicator)).toEqual(['critical', 'warning', 'info']);
     const parsed = CdsResponseSchema.safeParse(res.body);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
@@ -166,6 +169,8 @@ describe('memoised evaluation', () => {
     expect(c.body.cards[0].summary).toBe('1 medications, 0 conditions');
     const metrics = await request(h.app).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/ldn_cds_evaluation_memo_total\{result="hit"\} 1/);
+    // Cards are counted on every call, memoised or not.
+    expect(metrics.text).toMatch(new RegExp(`ldn_cds_cards_total\\{rule="test-data-count",indicator="${a.body.cards[0].indicator}"\\} 3`));
     await h.close();
   });
 });
