@@ -99,6 +99,18 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   let depth = 0;
   let closedAt = -1;
 
+  /** A string, object or array value of a top-level member lies at [start, end). */
+  const structuredValue = (start: number, end: number): void => {
+    if (expect !== 'value') {
+      mappable = false;
+      return;
+    }
+    valueStart = start;
+    valueEnd = end;
+    primitive = false;
+    expect = 'comma';
+  };
+
   const endMember = (): void => {
     if (key === undefined || valueStart < 0) {
       mappable = false;
@@ -124,12 +136,7 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
             keys.add(key);
             expect = 'colon';
           }
-        } else if (expect === 'value') {
-          valueStart = i;
-          valueEnd = end + 1;
-          primitive = false;
-          expect = 'comma';
-        } else mappable = false;
+        } else structuredValue(i, end + 1);
       }
       i = end;
       continue;
@@ -145,14 +152,7 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
       const close = closingBracket(bytes, i, depth + 1, maxDepth);
       if (close === TOO_DEEP) return { tooDeep: true };
       if (close === UNCLOSED) return { tooDeep: false };
-      if (depth === 1 && mappable) {
-        if (expect === 'value') {
-          valueStart = i;
-          valueEnd = close + 1;
-          primitive = false;
-          expect = 'comma';
-        } else mappable = false;
-      }
+      if (depth === 1 && mappable) structuredValue(i, close + 1);
       i = close;
       continue;
     }
