@@ -3,7 +3,7 @@
  * "system|code" per ValueSet id. Membership is a Set lookup, never a scan. The lookup knows two code
  * hierarchies, so no terminology server is needed:
  * - ATC: a code matches when the code or any ATC-level prefix of it (1, 3, 4, 5 or 7 characters) is in the set
- *   (opioid-atc holds the groups N02A and N07BC, so N02AA05 matches).
+ *   (opioid-atc holds the groups N02A and N07BC, so N07BC02 matches).
  * - ICD-10-CM: a code matches when the code or an ancestor is in the set. Ancestors come from dropping the
  *   characters after the dot one at a time, then the dot (G35.B1 → G35.B → G35). So G35.A and G35.D are MS.
  */

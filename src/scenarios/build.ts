@@ -22,7 +22,7 @@ const Shorthand = z
   .object({
     id: z.string().optional(),
     text: z.string().optional(),
-    /** "rxnorm:1049621", "atc:N02AA05", "snomed:24700007", "icd10cm:G35.A" */
+    /** "rxnorm:1049621", "atc:N07BC02", "snomed:24700007", "icd10cm:G35.A" */
     code: z.string().regex(/^(rxnorm|atc|snomed|icd10cm):\S+$/).optional(),
     display: z.string().optional(),
     status: z.string().optional(),

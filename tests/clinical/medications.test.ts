@@ -150,8 +150,8 @@ describe('opioid classification', () => {
     expect(fact(statement('s', { text }), 'medication-statement')).toMatchObject({ isOpioid: true, isNaltrexone: false });
   });
 
-  it('an ATC-coded N02AA05 (oxycodone) is an opioid via the N02A group', () => {
-    expect(fact(statement('s', { coding: [{ system: ATC, code: 'N02AA05' }] }), 'medication-statement').isOpioid).toBe(true);
+  it('an ATC-coded N07BC02 (methadone) is an opioid via the N07BC group', () => {
+    expect(fact(statement('s', { coding: [{ system: ATC, code: 'N07BC02' }] }), 'medication-statement').isOpioid).toBe(true);
   });
 
   it('an ingredient-level RxNorm code (7052 morphine) is an opioid and gets its name from the value set', () => {
