@@ -4,7 +4,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { KnowledgeError } from '../knowledge/errors.js';
-import { badRequest, internalError, notFound, OutcomeError, outcome, tooLarge, formatPath, type Outcome } from './outcomes.js';
+import { badRequest, internalError, notFound, OutcomeError, outcome, tooLarge, zodIssues, type Outcome } from './outcomes.js';
 import type { Logger } from '../observability/logger.js';
 import { scrubSecrets } from '../observability/logger.js';
 
@@ -17,7 +17,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const o = toOutcome(err);
     if (o.status >= 500) {
       const e = err as Error;
-      (res.locals.log as Logger | undefined ?? logger).error({ err: { name: e?.name, message: scrubSecrets(String(e?.message ?? err)), stack: e?.stack } }, 'unhandled error');
+      (res.locals.log as Logger | undefined ?? logger).error({ err: { name: e?.name, message: scrubSecrets(String(e?.message ?? err)), stack: e?.stack ? scrubSecrets(e.stack) : undefined } }, 'unhandled error');
     }
     res.status(o.status).json(o.body);
   };
@@ -29,7 +29,7 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 
 function toOutcome(err: unknown): Outcome {
   if (err instanceof OutcomeError) return err.outcome;
-  if (err instanceof ZodError) return outcome(400, err.issues.map((i) => ({ code: 'invalid', text: `${formatPath(i.path)}: ${i.message}`, expression: [formatPath(i.path)] })));
+  if (err instanceof ZodError) return outcome(400, zodIssues(err));
   if (err instanceof KnowledgeError) return internalError();
   const type = (err as { type?: string })?.type;
   if (type === 'entity.parse.failed') return badRequest('Request body is not valid JSON');

@@ -42,9 +42,13 @@ export function patientHash(key: string, patientId: string): string {
   return createHmac('sha256', key).update(patientId).digest('hex').slice(0, 32);
 }
 
-/** Strip anything that looks like a JWT or bearer token from free text (e.g. an upstream error message). */
+/**
+ * Strip anything that looks like a JWT, a bearer token or a URL's credentials from free text (an upstream error
+ * message, a stack trace).
+ */
 export function scrubSecrets(text: string): string {
   return text
     .replace(/Bearer\s+[A-Za-z0-9\-._~+/]+=*/gi, 'Bearer [redacted]')
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1[redacted]@')
     .replace(/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, '[jwt redacted]');
 }

@@ -70,3 +70,30 @@ describe('log hygiene', () => {
     await auth.close();
   });
 });
+
+describe('unhandled errors', () => {
+  it('log neither a token nor URL credentials, in the message or in the stack', async () => {
+    const { default: express } = await import('express');
+    const { errorHandler } = await import('../../src/http/errors.js');
+    const logs = captureLogs('trace');
+    const token = await signToken(key, validClaims({ iss: ISS, aud: BASE + SERVICE, nowMs: NOW_MS }));
+    const app = express();
+    app.get('/boom', () => {
+      throw new Error(`upstream said no to Bearer ${token} via redis://cache-user:s3cret-pass@cache.internal:6379/0`);
+    });
+    app.use(errorHandler(logs.logger));
+    const res = await request(app).get('/boom');
+    expect(res.status).toBe(500);
+    expect(res.text).not.toContain(token);
+    const [line] = logs.lines().filter((l) => l.msg === 'unhandled error');
+    expect(line).toBeDefined();
+    const err = line!.err as { message: string; stack: string };
+    expect(err.message).toContain('Bearer [redacted]');
+    expect(err.message).toContain('redis://[redacted]@cache.internal:6379/0');
+    expect(err.stack).toContain('Bearer [redacted]');
+    expect(err.stack).toContain('redis://[redacted]@cache.internal');
+    expectNoTokenIn(logs.text(), token);
+    expect(logs.text()).not.toContain('s3cret-pass');
+    expect(logs.text()).not.toContain('cache-user');
+  });
+});
