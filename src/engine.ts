@@ -22,7 +22,7 @@ import { runRules, type RuleRunObserver } from './rules/run.js';
 import { bodyMemoKey, EvaluationMemo, memoKey, type MemoEntry } from './rules/memo.js';
 
 /** Default memo budget: 32 M characters of serialised charts or bytes of hook bodies (a realistic one is ~30 KB). */
-export const DEFAULT_MEMO_CHARS = 32 * 1024 * 1024;
+const DEFAULT_MEMO_CHARS = 32 * 1024 * 1024;
 
 export interface EngineDeps {
   config: Config;

@@ -53,6 +53,11 @@ export class Answer {
 const MAX_ATTEMPTS = 5;
 const UUID_TEXT = /^[0-9a-f-]{36}$/;
 
+function checkedUuid(u: string): string {
+  if (!UUID_TEXT.test(u)) throw new Error('a card uuid must be 36 lower-case hex digits and hyphens');
+  return u;
+}
+
 export class AnswerTemplate {
   private constructor(
     /** Drafts in answer order (most urgent first). */
@@ -95,12 +100,15 @@ export class AnswerTemplate {
     throw new Error(`could not place the card uuids in the answer text after ${MAX_ATTEMPTS} attempts`);
   }
 
-  /** An answer with a fresh uuid for every card and suggestion. */
-  instantiate(uuid: () => string = timeOrderedUuid): Answer {
+  /**
+   * An answer with a fresh uuid for every card and suggestion: time-ordered ones, or `uuid`'s (each checked to be
+   * plain uuid text, since it is written into the bytes as one byte per character).
+   */
+  instantiate(uuid?: () => string): Answer {
+    const make = uuid ? () => checkedUuid(uuid()) : timeOrderedUuid;
     const cards: AnsweredCard[] = this.drafts.map((draft, i) => ({ draft, uuid: '', suggestionUuids: new Array<string>(this.suggestionCounts[i]!) }));
     const uuids = this.slots.map((slot) => {
-      const u = uuid();
-      if (!UUID_TEXT.test(u)) throw new Error('a card uuid must be 36 lower-case hex digits and hyphens');
+      const u = make();
       const card = cards[slot.card]!;
       if (slot.suggestion === undefined) card.uuid = u;
       else card.suggestionUuids[slot.suggestion] = u;

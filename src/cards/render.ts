@@ -6,7 +6,7 @@ import { timeOrderedUuid } from './uuid.js';
 import type { Card, CardDraft, Link, Suggestion } from './types.js';
 import { INDICATOR_RANK } from './types.js';
 
-export const MAX_SUMMARY = 139;
+const MAX_SUMMARY = 139;
 
 export interface RenderDeps {
   /** e.g. "LDN CDS knowledge base 1.0.0" */

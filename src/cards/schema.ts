@@ -1,15 +1,15 @@
 /**
- * zod schemas for what the service sends: cards (spec §5) and discovery (§1). Used by the renderer as a
- * last guard and by the conformance tests, so one definition says what "spec-exact" means.
+ * zod schemas for what the service sends: cards (spec §5) and discovery (§1). Used by the conformance and
+ * response tests, so one definition says what "spec-exact" means.
  */
 import { z } from 'zod';
 
 const nonEmpty = z.string().min(1);
 const absoluteUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an absolute http(s) URL');
 
-export const CodingSchema = z.object({ system: nonEmpty, code: nonEmpty, display: nonEmpty.optional() }).strict();
+const CodingSchema = z.object({ system: nonEmpty, code: nonEmpty, display: nonEmpty.optional() }).strict();
 
-export const ActionSchema = z
+const ActionSchema = z
   .object({
     type: z.enum(['create', 'update', 'delete']),
     description: nonEmpty,
@@ -22,11 +22,11 @@ export const ActionSchema = z
     if (a.type === 'delete' && !a.resourceId) ctx.addIssue({ code: 'custom', message: 'delete needs resourceId' });
   });
 
-export const SuggestionSchema = z
+const SuggestionSchema = z
   .object({ label: nonEmpty, uuid: z.string().uuid(), isRecommended: z.boolean().optional(), actions: z.array(ActionSchema).min(1).optional() })
   .strict();
 
-export const LinkSchema = z
+const LinkSchema = z
   .object({ label: nonEmpty, url: absoluteUrl, type: z.enum(['absolute', 'smart']), appContext: nonEmpty.optional() })
   .strict()
   .refine((l) => !l.appContext || l.type === 'smart', 'appContext only on smart links');

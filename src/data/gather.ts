@@ -48,7 +48,7 @@ type KeyPlan =
   | { kind: 'fetch'; why: string };
 
 /** Classify one prefetch value the client sent (or did not send). */
-export function planKey(value: unknown): KeyPlan {
+function planKey(value: unknown): KeyPlan {
   if (value === null) return { kind: 'ready', resources: [], source: 'prefetch-null' };
   if (value === undefined) return { kind: 'fetch', why: 'not prefetched' };
   if (!isResource(value)) return { kind: 'fetch', why: 'prefetch value is not a FHIR resource' };

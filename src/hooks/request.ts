@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { Resource } from 'fhir/r4.js';
 import type { HookName } from '../clinical/facts.js';
-import { badRequest, formatPath, OutcomeError, outcome } from '../http/outcomes.js';
+import { badRequest, OutcomeError, outcome, zodIssues, type IssueInput } from '../http/outcomes.js';
 import type { JsonDocument } from '../http/json-document.js';
 
 export const SUPPORTED_HOOKS = ['patient-view', 'order-select', 'order-sign'] as const satisfies readonly HookName[];
@@ -35,7 +35,7 @@ const LooseBundle = z
   })
   .passthrough();
 
-export const HookRequestEnvelope = z
+const HookRequestEnvelope = z
   .object({
     hook: nonEmpty,
     hookInstance: nonEmpty,
@@ -52,9 +52,12 @@ export const HookRequestEnvelope = z
     }
   });
 
+/** context.userId: "[ResourceType]/[id]"; the type names the 2.0 user token (userTokens). */
+const USER_ID = /^(Practitioner|PractitionerRole|Patient|RelatedPerson)\/([^/\s]+)$/;
+
 const userId = z
   .string()
-  .regex(/^(Practitioner|PractitionerRole|Patient|RelatedPerson)\/[^/\s]+$/, 'must be "[ResourceType]/[id]" (Practitioner, PractitionerRole, Patient or RelatedPerson)');
+  .regex(USER_ID, 'must be "[ResourceType]/[id]" (Practitioner, PractitionerRole, Patient or RelatedPerson)');
 
 const PatientViewContext = z
   .object({ userId, patientId: nonEmpty, encounterId: nonEmpty.optional() })
@@ -99,10 +102,7 @@ export function parseHookRequest(body: unknown, servedHooks: readonly string[], 
     throw new OutcomeError(badRequest('Request body must be a JSON object'));
   }
   const envelope = HookRequestEnvelope.safeParse(body);
-  const issues: { text: string; expression: string[] }[] = [];
-  if (!envelope.success) {
-    for (const i of envelope.error.issues) issues.push({ text: `${formatPath(i.path) || '(body)'}: ${i.message}`, expression: [formatPath(i.path)] });
-  }
+  const issues: IssueInput[] = envelope.success ? [] : zodIssues(envelope.error);
   const hook = (body as { hook?: unknown }).hook;
   if (typeof hook === 'string' && hook.length > 0 && !servedHooks.includes(hook)) {
     throw new OutcomeError(
@@ -112,14 +112,9 @@ export function parseHookRequest(body: unknown, servedHooks: readonly string[], 
   const context = (body as { context?: unknown }).context;
   if (typeof hook === 'string' && servedHooks.includes(hook) && typeof context === 'object' && context !== null) {
     const ctx = CONTEXT_SCHEMAS[hook as HookName].safeParse(context);
-    if (!ctx.success) {
-      for (const i of ctx.error.issues) {
-        const p = formatPath(['context', ...i.path]);
-        issues.push({ text: `${p}: ${i.message}`, expression: [p] });
-      }
-    }
+    if (!ctx.success) issues.push(...zodIssues(ctx.error, ['context']));
   }
-  if (issues.length) throw new OutcomeError(outcome(400, issues.map((i) => ({ code: 'invalid', ...i }))));
+  if (issues.length) throw new OutcomeError(outcome(400, issues));
   return body as HookRequest;
 }
 
@@ -150,7 +145,7 @@ export function parseHookDocument(doc: JsonDocument, servedHooks: readonly strin
 
 /** 2.0 user tokens derived from context.userId ("PractitionerRole/123" → userPractitionerRoleId = "123"). */
 export function userTokens(userIdValue: string): Record<string, string> {
-  const m = /^(Practitioner|PractitionerRole|Patient|RelatedPerson)\/(.+)$/.exec(userIdValue);
+  const m = USER_ID.exec(userIdValue);
   if (!m) return {};
   return { [`user${m[1]}Id`]: m[2]! };
 }

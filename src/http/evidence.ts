@@ -16,7 +16,7 @@ export interface EvidenceRouteDeps {
 }
 
 /** The Content-Security-Policy of every evidence page. */
-export const EVIDENCE_CSP_DIRECTIVES = {
+const EVIDENCE_CSP_DIRECTIVES = {
   defaultSrc: ["'self'"],
   baseUri: ["'none'"],
   formAction: ["'none'"],
@@ -28,7 +28,7 @@ export const EVIDENCE_CSP_DIRECTIVES = {
 };
 
 /** helmet for the HTML routes only (the JSON API keeps its own headers). */
-export function htmlSecurityHeaders(): RequestHandler {
+function htmlSecurityHeaders(): RequestHandler {
   return helmet({
     contentSecurityPolicy: { useDefaults: false, directives: EVIDENCE_CSP_DIRECTIVES },
     frameguard: { action: 'deny' },

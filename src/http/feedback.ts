@@ -9,7 +9,7 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { StorageUnavailableError, type FeedbackItem, type Storage } from '../storage/index.js';
 import { parseDateTime } from '../storage/rfc3339.js';
-import { formatPath, notFound, outcome, OutcomeError, serviceUnavailable, type IssueInput } from './outcomes.js';
+import { invalidAt, notFound, outcome, OutcomeError, serviceUnavailable, zodIssues, type IssueInput } from './outcomes.js';
 
 export interface FeedbackRouteDeps {
   storage: Storage;
@@ -50,7 +50,7 @@ const FeedbackBody = z.object({ feedback: z.array(FeedbackEntry).min(1, 'must ho
 /** Validate a feedback request body; throws an OutcomeError (400) listing every problem with its JSON path. */
 export function parseFeedbackBody(body: unknown): FeedbackItem[] {
   const parsed = FeedbackBody.safeParse(body);
-  const issues: IssueInput[] = parsed.success ? [] : parsed.error.issues.map((i) => issueAt(i.path, i.message));
+  const issues: IssueInput[] = parsed.success ? [] : zodIssues(parsed.error);
   issues.push(...acceptedWithoutSuggestions(body));
   if (issues.length || !parsed.success) throw new OutcomeError(outcome(400, issues));
   return parsed.data.feedback.map((f) => ({
@@ -72,13 +72,8 @@ function acceptedWithoutSuggestions(body: unknown): IssueInput[] {
   return items.flatMap((item: unknown, i) => {
     const f = item as { outcome?: unknown; acceptedSuggestions?: unknown } | null;
     const missing = f?.acceptedSuggestions === undefined || (Array.isArray(f.acceptedSuggestions) && f.acceptedSuggestions.length === 0);
-    return f?.outcome === 'accepted' && missing ? [issueAt(['feedback', i, 'acceptedSuggestions'], 'required (at least one suggestion id) when outcome is "accepted"')] : [];
+    return f?.outcome === 'accepted' && missing ? [invalidAt(['feedback', i, 'acceptedSuggestions'], 'required (at least one suggestion id) when outcome is "accepted"')] : [];
   });
-}
-
-function issueAt(path: ReadonlyArray<PropertyKey>, message: string): IssueInput {
-  const where = formatPath(path);
-  return { code: 'invalid', text: `${where || '(body)'}: ${message}`, ...(where ? { expression: [where] } : {}) };
 }
 
 export function feedbackRouter(deps: FeedbackRouteDeps): Router {

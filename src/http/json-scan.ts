@@ -96,6 +96,7 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   let valueStart = -1;
   let valueEnd = -1;
   let primitive = false;
+  /** 0 outside the top-level value, 1 inside it: anything deeper is skipped whole by closingBracket. */
   let depth = 0;
   let closedAt = -1;
 
@@ -152,7 +153,7 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
       const close = closingBracket(bytes, i, depth + 1, maxDepth);
       if (close === TOO_DEEP) return { tooDeep: true };
       if (close === UNCLOSED) return { tooDeep: false };
-      if (depth === 1 && mappable) structuredValue(i, close + 1);
+      if (mappable) structuredValue(i, close + 1);
       i = close;
       continue;
     }

@@ -57,3 +57,14 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
     '',
   );
 }
+
+/** One 'invalid' issue at a zod path: "path: message" with the path as its expression ("(body)", none, at the root). */
+export function invalidAt(path: ReadonlyArray<PropertyKey>, message: string): IssueInput {
+  const where = formatPath(path);
+  return { code: 'invalid', text: `${where || '(body)'}: ${message}`, ...(where ? { expression: [where] } : {}) };
+}
+
+/** Every issue of a zod error, as invalidAt issues, their paths under `prefix` (e.g. ["context"]). */
+export function zodIssues(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }, prefix: readonly PropertyKey[] = []): IssueInput[] {
+  return error.issues.map((i) => invalidAt([...prefix, ...i.path], i.message));
+}

@@ -2,7 +2,7 @@
  * Memoised evaluation. Facts are a pure function of the chart and the evaluation date, and rules are pure functions
  * of the facts and the draft orders (src/rules/contract.ts), so an evaluation can be reused exactly when the
  * chart's content, the service and the date are the same. EHRs resend the same chart on every order-select
- * keystroke; this turns those calls into one hash. Cards are still rendered fresh (new uuids).
+ * keystroke; this turns those calls into one hash. Each call still gets fresh card uuids (src/cards/answer.ts).
  *
  * Two kinds of key, both SHA-256 of content, never an id or version the client chose, so one client cannot plant
  * results for another: the body's digest (bodyMemoKey, when the body alone decided the chart: no parsing of the

@@ -3,6 +3,7 @@
  * key is an error, not an ignored line. Meaning (FHIRPath, templates, references) is checked in compile.ts.
  * docs/knowledge-authoring.md describes the format for authors.
  */
+import { SUPPORTED_HOOKS } from '../hooks/request.js';
 import { z } from 'zod';
 
 const KebabId = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be kebab-case (a-z, 0-9, -)');
@@ -64,7 +65,7 @@ export const RuleFileSchema = z
     title: z.string().trim().min(1).max(100, 'a title is at most 100 characters').optional(),
     version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a semantic version such as 1.0.0'),
     concern: KebabId,
-    hooks: z.array(z.enum(['patient-view', 'order-select', 'order-sign'])).min(1),
+    hooks: z.array(z.enum(SUPPORTED_HOOKS)).min(1),
     parameters: z.record(Name, z.union([z.number(), z.string(), z.boolean()])).default({}),
     bind: z.record(Name, Expression).refine((b) => Object.keys(b).length > 0, 'define at least one binding'),
     when: z.array(Name).min(1, 'name at least one binding that must be non-empty'),

@@ -36,11 +36,15 @@ describe('JsonDocument.deferring', () => {
     const split = doc('{"hook":"order-select","prefetch":{"medications": tru}}').deferring('prefetch')!;
     expect(split.value).toEqual({ hook: 'order-select', prefetch: {} });
     expect(() => split.member()).toThrow(OutcomeError);
+    // Read again: still a 400 (the failure is not remembered as a value).
+    let again: unknown;
     try {
       split.member();
     } catch (e) {
-      expect((e as OutcomeError).outcome.status).toBe(400);
+      again = e;
     }
+    expect(again).toBeInstanceOf(OutcomeError);
+    expect((again as OutcomeError).outcome.status).toBe(400);
   });
 
   test.each([

@@ -33,9 +33,12 @@ describe('evaluation memo', () => {
     const one = memoKey('svc', chart([ms('a')]), 'd');
     const memo = new EvaluationMemo(one.weight * 4 + 10);
     const keys = ['a', 'b', 'c', 'd', 'e'].map((id) => memoKey('svc', chart([ms(id)]), 'd'));
-    for (const k of keys) memo.set(k, { ...entry, drafts: [] });
+    for (const k of keys.slice(0, 4)) memo.set(k, { ...entry, drafts: [] });
+    expect(memo.get(keys[0]!)).toBeDefined(); // read: now the most recent, so b is the least recently used
+    memo.set(keys[4]!, { ...entry, drafts: [] });
     expect(memo.size).toBe(4);
-    expect(memo.get(keys[0]!)).toBeUndefined();
+    expect(memo.get(keys[1]!)).toBeUndefined();
+    for (const k of [keys[0]!, keys[2]!, keys[3]!, keys[4]!]) expect(memo.get(k)).toBeDefined();
     const huge = memoKey('svc', chart(Array.from({ length: 20 }, (_, i) => ms(`x${i}`))), 'd');
     memo.set(huge, { ...entry, drafts: [] });
     expect(memo.get(huge)).toBeUndefined();
