@@ -1,6 +1,7 @@
 /**
  * One error handler: every failure answers with an OperationOutcome. Stacks go to the log, never to the client.
  */
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { KnowledgeError } from '../knowledge/errors.js';
@@ -36,10 +37,26 @@ function toOutcome(err: unknown): Outcome {
   if (type === 'entity.too.large') return tooLarge('Request body is larger than the configured limit (BODY_LIMIT)');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return outcome(415, [{ code: 'not-supported', text: 'Unsupported body encoding' }]);
   if (type === 'request.aborted') return badRequest('Request aborted');
-  // Any other client error from reading the body (e.g. a gzip body that does not inflate, 400): its own status.
-  const status = (err as { status?: unknown; expose?: unknown })?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500 && (err as { expose?: unknown }).expose === true) {
-    return outcome(status, [{ code: 'invalid', text: 'Request body could not be read (bad Content-Encoding?)' }]);
-  }
+  // Any other client error raised by express, the router or body reading keeps its 4xx status: a malformed
+  // percent-encoding in the path (the router's URIError, status 400), a gzip body that does not inflate, ...
+  const status = clientErrorStatus(err);
+  if (status !== undefined) return outcome(status, [{ code: status === 403 ? 'forbidden' : 'invalid', text: clientErrorText(err, status, type) }]);
   return internalError();
+}
+
+/** The 4xx status an error carries (`status` or `statusCode`, as http-errors and the router set them). */
+function clientErrorStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { status, statusCode } = err as { status?: unknown; statusCode?: unknown };
+  const value = typeof status === 'number' ? status : statusCode;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500 ? value : undefined;
+}
+
+/** A fixed text per kind: the error's own message may echo request bytes, so it is never sent back. */
+function clientErrorText(err: unknown, status: number, type: string | undefined): string {
+  if (err instanceof URIError) return 'Malformed percent-encoding in the request URL';
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('Z_')) return 'Request body could not be read (bad Content-Encoding?)';
+  if (type !== undefined) return `Request body could not be read (${type})`;
+  return `Request refused: ${STATUS_CODES[status] ?? `HTTP ${status}`}`;
 }

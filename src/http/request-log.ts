@@ -5,8 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../observability/logger.js';
+import { scrubSecrets } from '../observability/logger.js';
 
 const SAFE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** Longest path logged; the rest is cut (a path is attacker-chosen). */
+const MAX_LOGGED_PATH = 300;
 
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -21,7 +24,7 @@ export function requestLog(logger: Logger): RequestHandler {
       log.info(
         {
           method: req.method,
-          path: req.path,
+          path: loggablePath(req.path),
           status: res.statusCode,
           ms,
           ...(res.locals.serviceId ? { service: res.locals.serviceId } : {}),
@@ -34,4 +37,31 @@ export function requestLog(logger: Logger): RequestHandler {
     });
     next();
   };
+}
+
+/**
+ * The request path as it may be logged: anything token-like (a JWT, `Bearer …`, URL credentials) is removed, in
+ * each segment as sent and percent-decoded (so `eyJ…%2E…` is caught too), and the result is length-capped.
+ * The query string is never logged (req.path has none).
+ */
+export function loggablePath(path: string): string {
+  const clean = path
+    .split('/')
+    .map((segment) => {
+      const scrubbed = scrubSecrets(segment);
+      if (scrubbed !== segment) return scrubbed;
+      const decoded = safeDecode(segment);
+      return decoded !== undefined && scrubSecrets(decoded) !== decoded ? '[redacted]' : segment;
+    })
+    .join('/');
+  return clean.length > MAX_LOGGED_PATH ? `${clean.slice(0, MAX_LOGGED_PATH)}…` : clean;
+}
+
+function safeDecode(segment: string): string | undefined {
+  if (!segment.includes('%')) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

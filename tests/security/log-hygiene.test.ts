@@ -97,3 +97,36 @@ describe('unhandled errors', () => {
     expect(logs.text()).not.toContain('cache-user');
   });
 });
+
+describe('the request log line', () => {
+  it('never carries a token put in the URL: a JWT-shaped path segment (plain or percent-encoded) or ?access_token=', async () => {
+    const { testApp, memoryLogger } = await import('../helpers/app.js');
+    const logs = memoryLogger('trace');
+    const h = await testApp({}, { logger: logs.logger });
+    const token = await signToken(key, validClaims({ iss: ISS, aud: BASE + SERVICE, nowMs: NOW_MS }));
+    const encoded = token.replace(/\./g, '%2E');
+    const paths = [`/cds-services/${token}`, `/cds-services/${token}/feedback`, `/evidence/${encoded}`, `/cds-services?access_token=${token}`, `/x?access_token=${token}&a=1`];
+    for (const path of paths) await request(h.app).get(path);
+    await request(h.app).post(`/cds-services/${token}`).send({});
+    const lines = logs.text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const logged = lines.filter((l) => l.msg === 'request').map((l) => l.path);
+    expect(logged).toEqual([
+      '/cds-services/[jwt redacted]',
+      '/cds-services/[jwt redacted]/feedback',
+      '/evidence/[redacted]',
+      '/cds-services',
+      '/x',
+      '/cds-services/[jwt redacted]',
+    ]);
+    expectNoTokenIn(logs.text(), token);
+    expect(logs.text()).not.toContain(token.split('.')[2]!);
+    await h.close();
+  });
+
+  it('is capped in length', async () => {
+    const { loggablePath } = await import('../../src/http/request-log.js');
+    expect(loggablePath(`/${'a'.repeat(5000)}`).length).toBeLessThanOrEqual(301);
+    expect(loggablePath('/cds-services/ldn-order-check')).toBe('/cds-services/ldn-order-check');
+    expect(loggablePath('/a/%ZZ/b')).toBe('/a/%ZZ/b');
+  });
+});
