@@ -77,6 +77,16 @@ const Env = z.object({
    * clients only), off in production; `on` enables it for any host, `off` disables it.
    */
   PLAYGROUND: z.enum(['on', 'off']).optional(),
+  /** Serve GET /metrics on this port instead of the public one (an internal listener on HOST). */
+  METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
+  /** Bearer token required on GET /metrics (wherever it is served). */
+  METRICS_TOKEN: z.union([z.literal(''), z.string().min(16, 'must be at least 16 characters')]).optional(),
+  /** Longest time to receive a request's headers (ms); a client that never finishes them is disconnected (408). */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Longest time to receive a whole request, headers and body (ms); must be >= HTTP_HEADERS_TIMEOUT_MS. */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** How long an idle keep-alive connection is kept open (ms); above the idle timeout of a proxy in front. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(65_000),
 }).merge(StorageEnv);
 
 /** Every environment variable the service reads (the public contract documented in the README). */
@@ -87,6 +97,11 @@ export interface Config {
   port: number;
   host: string;
   publicBaseUrls: string[];
+  /**
+   * Base URLs accepted in a client JWT's `aud`: every PUBLIC_BASE_URL, and in development (only) the other
+   * loopback spellings (localhost, 127.0.0.1, [::1]) of a loopback base, same scheme and port.
+   */
+  audienceBaseUrls: string[];
   logLevel: string;
   corsOrigins: string[] | '*';
   requestDeadlineMs: number;
@@ -116,6 +131,30 @@ export interface Config {
    * on this machine (loopback) get one, so a development instance on a network is not open to anyone.
    */
   playgroundTokensForAnyHost: boolean;
+  metrics: MetricsConfig;
+  httpTimeouts: HttpTimeouts;
+}
+
+/** Where GET /metrics is served and who may read it (docs/security.md "Metrics"). */
+export interface MetricsConfig {
+  /** A separate listener for /metrics (then it is not on the public port). */
+  port?: number;
+  /** Bearer token required on /metrics. */
+  token?: string;
+  /** /metrics on the public port: with METRICS_PORT unset, and in production only with METRICS_TOKEN. */
+  onPublicPort: boolean;
+  /**
+   * Detailed auth-refusal reasons (`unknown-issuer`, `unknown-kid`, …) are exposed only to a token holder or on
+   * the internal port; an open /metrics shows coarse classes, which do not tell which issuers or kids are trusted.
+   */
+  detailedReasons: boolean;
+}
+
+/** Node http.Server timeouts (ms). */
+export interface HttpTimeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
 }
 
 export class ConfigError extends Error {
@@ -136,6 +175,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const publicBaseUrls = (e.PUBLIC_BASE_URL.length ? e.PUBLIC_BASE_URL : [`http://localhost:${e.PORT}`]).map((u) => u.replace(/\/+$/, ''));
   for (const u of publicBaseUrls) if (!isHttpUrl(u)) problems.push(`PUBLIC_BASE_URL: "${u}" is not an http(s) URL`);
+  for (const u of publicBaseUrls) if (isHttpUrl(u) && hasQueryOrFragment(u)) problems.push(`PUBLIC_BASE_URL: "${u}" must not have a query or fragment`);
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(`HTTP_HEADERS_TIMEOUT_MS: ${e.HTTP_HEADERS_TIMEOUT_MS} must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS})`);
+  }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    problems.push(`METRICS_PORT: must differ from PORT (${e.PORT}); unset it to serve /metrics on the public port`);
+  }
   for (const u of e.FHIR_SERVER_ALLOWLIST) if (!isHttpUrl(u)) problems.push(`FHIR_SERVER_ALLOWLIST: "${u}" is not an http(s) URL`);
 
   const corsRaw = e.CORS_ORIGINS ?? (production ? '' : '*');
@@ -146,14 +192,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (e.ALLOW_SANDBOX_ISSUER) problems.push('ALLOW_SANDBOX_ISSUER: the sandbox key is public; refused when NODE_ENV=production');
     if (!e.PATIENT_ID_HASH_KEY) problems.push('PATIENT_ID_HASH_KEY: required when NODE_ENV=production');
     if (e.PUBLIC_BASE_URL.length === 0) problems.push('PUBLIC_BASE_URL: required when NODE_ENV=production');
+    if (e.PLAYGROUND === 'on') problems.push('PLAYGROUND: "on" is refused when NODE_ENV=production (the playground signs trusted client JWTs for anyone who reaches it)');
   }
   if (problems.length) throw new ConfigError(problems);
+  const normalisedBases = publicBaseUrls.map(normaliseBaseUrl);
 
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
     publicBaseUrls,
+    audienceBaseUrls: e.NODE_ENV === 'development' ? withLoopbackAliases(normalisedBases) : unique(normalisedBases),
     logLevel: e.LOG_LEVEL,
     corsOrigins,
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
@@ -178,6 +227,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storage: storageOptionsFrom(e),
     playground: e.PLAYGROUND ? e.PLAYGROUND === 'on' : !production,
     playgroundTokensForAnyHost: e.PLAYGROUND === 'on',
+    metrics: metricsConfig(e.METRICS_PORT, e.METRICS_TOKEN || undefined, production),
+    httpTimeouts: { headersMs: e.HTTP_HEADERS_TIMEOUT_MS, requestMs: e.HTTP_REQUEST_TIMEOUT_MS, keepAliveMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },
   });
 }
 
@@ -193,4 +244,50 @@ function isHttpUrl(s: string): boolean {
   } catch {
     return false;
   }
+}
+
+function hasQueryOrFragment(s: string): boolean {
+  const u = new URL(s);
+  return u.search !== '' || u.hash !== '' || s.includes('?') || s.includes('#');
+}
+
+/**
+ * A base URL as WHATWG parsing spells it (scheme and host lower-cased, default port dropped), without a trailing
+ * slash: `HTTP://LocalHost:80/` and `http://localhost` are the same base.
+ */
+export function normaliseBaseUrl(base: string): string {
+  const u = new URL(base);
+  return `${u.origin}${u.pathname}`.replace(/\/+$/, '');
+}
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/** Each loopback base also under the other loopback spellings (development only: see Config.audienceBaseUrls). */
+function withLoopbackAliases(bases: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const base of bases) {
+    out.push(base);
+    const u = new URL(base);
+    if (!LOOPBACK_HOSTS.includes(u.hostname)) continue;
+    for (const host of LOOPBACK_HOSTS) {
+      const alias = new URL(base);
+      alias.hostname = host;
+      out.push(normaliseBaseUrl(alias.href));
+    }
+  }
+  return unique(out);
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+function metricsConfig(port: number | undefined, token: string | undefined, production: boolean): MetricsConfig {
+  const onPublicPort = port === undefined && (token !== undefined || !production);
+  return {
+    ...(port !== undefined ? { port } : {}),
+    ...(token !== undefined ? { token } : {}),
+    onPublicPort,
+    detailedReasons: token !== undefined || port !== undefined,
+  };
 }

@@ -55,18 +55,20 @@ export async function createAuth(config: Config, deps: AuthDeps): Promise<AuthSe
   if (production && config.authMode === 'off') throw new AuthConfigError(['AUTH_MODE: "off" is refused when NODE_ENV=production']);
   if (config.authMode === 'off') return authOff(logger);
 
-  const clients = [
-    ...(await loadTrustedClients({
-      file: config.trustedClientsFile,
-      allowSandboxIssuer: config.allowSandboxIssuer,
-      production,
-    })),
-    ...(deps.extraClients ?? []),
-  ];
+  const configured = await loadTrustedClients({
+    file: config.trustedClientsFile,
+    allowSandboxIssuer: config.allowSandboxIssuer,
+    production,
+  });
+  if (production && deps.extraClients?.length) {
+    throw new AuthConfigError(['PLAYGROUND: its signing client is refused when NODE_ENV=production']);
+  }
+  const clients = [...configured, ...(deps.extraClients ?? [])];
   const issuers = clients.map((c) => c.iss);
   const clash = issuers.find((iss, i) => issuers.indexOf(iss) !== i);
   if (clash) throw new AuthConfigError([`trusted client issuer "${clash}" is configured twice`]);
-  if (clients.length === 0 && production) {
+  // Only operator-configured clients count: the playground's own key must never satisfy this check.
+  if (configured.length === 0 && production) {
     throw new AuthConfigError([
       'AUTH_MODE=required but no trusted client is configured: set TRUSTED_CLIENTS to a file listing at least one client',
     ]);
@@ -79,7 +81,7 @@ export async function createAuth(config: Config, deps: AuthDeps): Promise<AuthSe
     clients,
     keys: new KeyStore({ logger, now, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
     replayCache,
-    publicBaseUrls: config.publicBaseUrls,
+    publicBaseUrls: config.audienceBaseUrls,
     maxLifetimeS: config.jwtMaxLifetimeS,
     clockSkewS: config.jwtClockSkewS,
     now,

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { compactVerify, decodeJwt, decodeProtectedHeader, type ProtectedHeaderParameters } from 'jose';
-import { ALLOWED_ALGORITHMS, isAllowedAlgorithm, type KeyStore } from './keys.js';
+import { ALLOWED_ALGORITHMS, isAllowedAlgorithm, normaliseUrl, type KeyStore } from './keys.js';
 import type { ReplayCache } from './replay-cache.js';
 import type { TrustedClient } from './trusted-clients.js';
 
@@ -72,7 +72,7 @@ export interface VerifierOptions {
   clients: readonly TrustedClient[];
   keys: KeyStore;
   replayCache: ReplayCache;
-  /** Public base URLs (no trailing slash); the expected `aud` is one of them + the request path. */
+  /** Base URLs accepted in `aud` (no trailing slash): config.audienceBaseUrls; the expected `aud` is one of them + the request path. */
   publicBaseUrls: readonly string[];
   maxLifetimeS: number;
   clockSkewS: number;
@@ -156,11 +156,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return { iss, jti, exp, tenant };
   }
 
-  /** `aud` (string or array of strings) must contain the exact URL invoked under one of our public bases. */
+  /**
+   * `aud` (string or array of strings) must contain the exact URL invoked under one of our public bases. Both
+   * sides are compared as WHATWG-normalised URLs, so only the spelling of scheme, host and default port may
+   * differ (`HTTP://LocalHost:80/x` is `http://localhost/x`); the path must be the one invoked, with no query.
+   */
   function audienceMatches(aud: unknown, path: string): boolean {
-    const expected = new Set(options.publicBaseUrls.map((base) => base + path));
-    if (typeof aud === 'string') return expected.has(aud);
-    if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) return aud.some((a) => expected.has(a));
+    const expected = new Set(options.publicBaseUrls.flatMap((base) => normaliseUrl(base + path) ?? []));
+    const matches = (a: string) => {
+      const normalised = normaliseUrl(a);
+      return normalised !== undefined && expected.has(normalised);
+    };
+    if (typeof aud === 'string') return matches(aud);
+    if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) return aud.some(matches);
     throw new Refusal('invalid-claim:aud');
   }
 

@@ -8,6 +8,7 @@ import { KnowledgeError } from '../knowledge/errors.js';
 import { badRequest, internalError, notFound, OutcomeError, outcome, tooLarge, zodIssues, type Outcome } from './outcomes.js';
 import type { Logger } from '../observability/logger.js';
 import { scrubSecrets } from '../observability/logger.js';
+import { loggablePath } from './request-log.js';
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
@@ -25,7 +26,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 }
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
-  next(new OutcomeError(notFound(`No route for ${req.method} ${req.path}`)));
+  next(new OutcomeError(notFound(`No route for ${req.method} ${loggablePath(req.path)}`)));
 };
 
 function toOutcome(err: unknown): Outcome {

@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
 import helmet from 'helmet';
-import { PROJECT_ROOT, type Config } from '../config.js';
+import { ConfigError, PROJECT_ROOT, type Config } from '../config.js';
 import type { TrustedClient } from '../auth/trusted-clients.js';
 import type { Knowledge } from '../knowledge/load.js';
 import type { Logger } from '../observability/logger.js';
@@ -73,6 +73,8 @@ export const PLAYGROUND_CSP = {
 export async function createPlayground(config: Config, deps: PlaygroundDeps): Promise<Playground> {
   const router = Router();
   if (!config.playground) return { router, trustedClients: [] };
+  // loadConfig refuses PLAYGROUND=on in production; this holds even for a Config built another way.
+  if (config.env === 'production') throw new ConfigError(['PLAYGROUND: "on" is refused when NODE_ENV=production (the playground signs trusted client JWTs for anyone who reaches it)']);
 
   const logger = deps.logger.child({ component: 'playground' });
   const now = deps.now ?? Date.now;
@@ -91,9 +93,6 @@ export async function createPlayground(config: Config, deps: PlaygroundDeps): Pr
   if (signer) {
     logger.info({ iss: signer.iss, kid: signer.kid }, 'playground on: signing key generated at start, trusted for its own issuer only');
   } else logger.info('playground on (AUTH_MODE=off: it calls without a client JWT)');
-  if (config.env === 'production') {
-    logger.warn('PLAYGROUND=on in production: anyone who can open / can call the CDS services as the playground client');
-  }
 
   const security = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: PLAYGROUND_CSP },

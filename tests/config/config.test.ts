@@ -66,4 +66,27 @@ describe('configuration from the environment', () => {
     const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
     for (const name of CONFIG_VARIABLES) expect(readme, name).toContain(`| \`${name}\` |`);
   });
+
+  test('HTTP server timeouts: defaults, and the headers timeout may not exceed the request timeout (Node refuses it)', () => {
+    expect(loadConfig({}).httpTimeouts).toEqual({ headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000 });
+    const c = loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '200', HTTP_REQUEST_TIMEOUT_MS: '200', HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000' });
+    expect(c.httpTimeouts).toEqual({ headersMs: 200, requestMs: 200, keepAliveMs: 1000 });
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS: 20000 must not exceed HTTP_REQUEST_TIMEOUT_MS \(10000\)/);
+    for (const name of ['HTTP_HEADERS_TIMEOUT_MS', 'HTTP_REQUEST_TIMEOUT_MS', 'HTTP_KEEP_ALIVE_TIMEOUT_MS']) {
+      expect(() => loadConfig({ [name]: '0' })).toThrow(new RegExp(name)); // 0 would disable the timeout
+      expect(() => loadConfig({ [name]: 'soon' })).toThrow(new RegExp(name));
+    }
+  });
+
+  test('metrics: open on the public port in development, off there in production unless a token is set', () => {
+    expect(loadConfig({}).metrics).toEqual({ onPublicPort: true, detailedReasons: false });
+    const prod = { NODE_ENV: 'production', PATIENT_ID_HASH_KEY: 'k', PUBLIC_BASE_URL: 'https://cds.example.org' };
+    expect(loadConfig(prod).metrics).toEqual({ onPublicPort: false, detailedReasons: false });
+    expect(loadConfig({ ...prod, METRICS_TOKEN: 'm'.repeat(16) }).metrics).toEqual({ token: 'm'.repeat(16), onPublicPort: true, detailedReasons: true });
+    expect(loadConfig({ ...prod, METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, onPublicPort: false, detailedReasons: true });
+    expect(loadConfig({ METRICS_PORT: '', METRICS_TOKEN: '' }).metrics).toEqual({ onPublicPort: true, detailedReasons: false });
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: must be at least 16 characters/);
+    expect(() => loadConfig({ PORT: '3000', METRICS_PORT: '3000' })).toThrow(/METRICS_PORT: must differ from PORT/);
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
+  });
 });

@@ -248,10 +248,11 @@ describe('PLAYGROUND=off', () => {
     expect(res.status).toBe(401);
   });
 
-  test('production turns it off by default', () => {
+  test('production turns it off by default, and refuses PLAYGROUND=on (issue 12 §4)', () => {
     const env = { NODE_ENV: 'production', AUTH_MODE: 'required', PUBLIC_BASE_URL: 'https://cds.example.org', PATIENT_ID_HASH_KEY: 'k'.repeat(32), LOG_LEVEL: 'silent' } as const;
     expect(testConfig(env).playground).toBe(false);
-    expect(testConfig({ ...env, PLAYGROUND: 'on' }).playground).toBe(true);
+    expect(() => testConfig({ ...env, PLAYGROUND: 'on' })).toThrow(/PLAYGROUND: "on" is refused when NODE_ENV=production/);
+    expect(testConfig({ ...env, PLAYGROUND: 'off' }).playground).toBe(false);
   });
 });
 

@@ -11,7 +11,7 @@ import nock from 'nock';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from '../../src/auth/index.js';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
+import { loadConfig, PROJECT_ROOT, testConfig } from '../../src/config.js';
 import { captureLogs, createAuthTestApp, unauthorizedBody } from '../helpers/jwt.js';
 
 interface Capture {
@@ -125,5 +125,45 @@ describe.skipIf(!capturesPresent)('CDS Hooks Sandbox captures', () => {
     expect(logs.refusalReasons()).toEqual(['replayed-jti', 'bad-audience', 'expired']);
     expect(only127.logs.refusalReasons()).toEqual(['bad-audience']);
     await Promise.all([auth.close(), only127.auth.close()]);
+  });
+
+  describe('host spelling (issue 18 §5): the sandbox signs the URL as it was registered', () => {
+    const byFile = (f: string) => captures.find((c) => c.file === f)!;
+    const first = () => byFile('08a-patient-view-dup-first.json'); // aud http://127.0.0.1:3001/…
+    const viaLocalhost = () => byFile('08c-patient-view-dup-localhost.json'); // aud http://localhost:3001/…
+
+    it('accepts every spelling listed in PUBLIC_BASE_URL, however the list is written', async () => {
+      for (const bases of ['http://127.0.0.1:3001/, http://localhost:3001/', 'HTTP://LOCALHOST:3001,http://127.0.0.1:3001//']) {
+        const { app, auth, logs } = await sandboxApp({ PUBLIC_BASE_URL: bases });
+        for (const c of [first(), viaLocalhost()]) {
+          clock = iatMs(c);
+          expect({ bases, file: c.file, status: (await replay(app, c)).status }).toEqual({ bases, file: c.file, status: 200 });
+        }
+        expect(logs.refusalReasons()).toEqual([]);
+        await auth.close();
+      }
+    });
+
+    it('in development, a loopback base accepts the other loopback spellings (localhost, 127.0.0.1, [::1]), same port only', async () => {
+      const { app, auth, logs } = await sandboxApp({ NODE_ENV: 'development', PUBLIC_BASE_URL: 'http://127.0.0.1:3001' });
+      clock = iatMs(viaLocalhost());
+      expect((await replay(app, viaLocalhost())).status).toBe(200);
+      expect(logs.refusalReasons()).toEqual([]);
+      await auth.close();
+
+      const otherPort = await sandboxApp({ NODE_ENV: 'development', PUBLIC_BASE_URL: 'http://127.0.0.1:3002' });
+      expect((await replay(otherPort.app, viaLocalhost())).status).toBe(401);
+      expect(otherPort.logs.refusalReasons()).toEqual(['bad-audience']);
+      await otherPort.auth.close();
+    });
+
+    it('outside development only the listed spellings are accepted', () => {
+      const dev = testConfig({ NODE_ENV: 'development', PUBLIC_BASE_URL: 'http://127.0.0.1:3001,https://cds.example.org' });
+      expect(dev.audienceBaseUrls).toEqual(['http://127.0.0.1:3001', 'http://localhost:3001', 'http://[::1]:3001', 'https://cds.example.org']);
+      expect(dev.publicBaseUrls).toEqual(['http://127.0.0.1:3001', 'https://cds.example.org']);
+      expect(testConfig({ PUBLIC_BASE_URL: 'http://127.0.0.1:3001' }).audienceBaseUrls).toEqual(['http://127.0.0.1:3001']);
+      const production = loadConfig({ NODE_ENV: 'production', PATIENT_ID_HASH_KEY: 'k', PUBLIC_BASE_URL: 'http://localhost:3001' });
+      expect(production.audienceBaseUrls).toEqual(['http://localhost:3001']);
+    });
   });
 });

@@ -10,6 +10,8 @@ import { AuthConfigError, createAuth } from '../../src/auth/index.js';
 import { loadTrustedClients, SANDBOX_ISSUER, SANDBOX_JKU } from '../../src/auth/trusted-clients.js';
 import { loadConfig, PROJECT_ROOT, testConfig, type Config } from '../../src/config.js';
 import { captureLogs, createAuthTestApp, writeTrustedClients } from '../helpers/jwt.js';
+import { createSigner } from '../../src/playground/signer.js';
+import { createApp } from '../../src/app.js';
 
 const FIXTURES = path.join(PROJECT_ROOT, 'fixtures/trusted-clients');
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -138,6 +140,21 @@ describe('createAuth start-up', () => {
     const auth = await createAuth(productionConfig({ TRUSTED_CLIENTS: fixture('example.yaml') }), { logger: captureLogs().logger });
     expect(await auth.readiness()).toEqual({ ok: true, detail: expect.stringContaining('auth required, 3 trusted client(s)') });
     await auth.close();
+  });
+
+  it("never counts the playground's own client as a trusted client, and refuses it in production (issue 12 §4)", async () => {
+    const signer = await createSigner({ publicBaseUrls: ['https://cds.example.org'], serviceIds: ['ldn-patient-view'] });
+    expect(await problemsOf(() => createAuth(productionConfig(), { logger: captureLogs().logger, extraClients: [signer.client] }))).toEqual([
+      'PLAYGROUND: its signing client is refused when NODE_ENV=production',
+    ]);
+    const withFile = productionConfig({ TRUSTED_CLIENTS: fixture('example.yaml') });
+    await expect(createAuth(withFile, { logger: captureLogs().logger, extraClients: [signer.client] })).rejects.toBeInstanceOf(AuthConfigError);
+  });
+
+  it('refuses PLAYGROUND=on in production, in the configuration and in the app even if validation was bypassed', async () => {
+    expect(() => productionConfig({ PLAYGROUND: 'on', TRUSTED_CLIENTS: fixture('example.yaml') })).toThrow(/^ {2}- PLAYGROUND: "on" is refused when NODE_ENV=production/m);
+    const config = { ...productionConfig({ TRUSTED_CLIENTS: fixture('example.yaml'), SQLITE_PATH: ':memory:' }), playground: true, playgroundTokensForAnyHost: true };
+    await expect(createApp(config, { logger: captureLogs().logger })).rejects.toThrow(/PLAYGROUND/);
   });
 
   it('refuses AUTH_MODE=off in production even if config validation was bypassed', async () => {
