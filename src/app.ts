@@ -22,7 +22,7 @@ import { adminRouter } from './http/admin.js';
 import { evidenceRouter } from './http/evidence.js';
 import { openapiRouter } from './http/openapi.js';
 import { createPlayground } from './playground/index.js';
-import { httpMetrics, metricsRoute, engineObserver } from './http/metrics.js';
+import { httpMetrics, metricsApp, metricsRoute, engineObserver } from './http/metrics.js';
 
 export interface AppDeps {
   logger?: Logger;
@@ -44,6 +44,8 @@ export interface AppDeps {
 
 export interface AppHandle {
   app: Express;
+  /** The internal /metrics listener's app, when METRICS_PORT is set (src/server.ts listens on it). */
+  metricsApp?: Express;
   config: Config;
   engine: Engine;
   logger: Logger;
@@ -68,7 +70,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     now: deps.authNow,
     fetch: deps.jwksFetch,
     replayCache: deps.replayCache,
-    onFailure: (reason) => metrics.authFailures.inc({ reason }),
+    onFailure: (reason) => metrics.authFailure(reason),
   });
 
   const app = express();
@@ -96,7 +98,9 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       () => (config.authMode === 'off' ? ['AUTH_MODE=off: CDS client JWTs are NOT verified (development only)'] : []),
     ),
   );
-  app.use(metricsRoute(metrics));
+  const metricsOptions = { ...(config.metrics.token ? { token: config.metrics.token } : {}), detailedReasons: config.metrics.detailedReasons };
+  if (config.metrics.onPublicPort) app.use(metricsRoute(metrics, metricsOptions));
+  else if (config.metrics.port === undefined) logger.warn('GET /metrics is off: in production it is served only with METRICS_PORT (internal listener) or METRICS_TOKEN');
   const body = jsonBody(config.bodyLimit, config.bodyMaxDepth);
   app.use(feedbackRouter({ storage, auth: auth.middleware, body, serviceExists: (id) => knowledge.services.get(id) !== undefined }));
   app.use(cdsRoutes({ engine, auth: auth.middleware, body: jsonDocument(config.bodyLimit, config.bodyMaxDepth) }));
@@ -109,6 +113,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
 
   return {
     app,
+    ...(config.metrics.port !== undefined ? { metricsApp: metricsApp(metrics, metricsOptions, logger) } : {}),
     config,
     engine,
     logger,

@@ -1,13 +1,14 @@
 /**
- * Start the service: load config and knowledge (fail fast with a message naming the file and field), listen,
+ * Start the service: load config and knowledge (fail fast with a message naming the file and field), listen
+ * (a port in use is a one-line error naming PORT/HOST and exit 1; /metrics on METRICS_PORT when set),
  * and on SIGTERM/SIGINT stop accepting connections and let in-flight requests finish before exiting.
  */
-import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './app.js';
 import { KnowledgeError } from './knowledge/errors.js';
 import { AuthConfigError } from './auth/index.js';
 import { createLogger } from './observability/logger.js';
+import { createHttpServer, listen, ListenError } from './http/listen.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -33,13 +34,20 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const server: Server = handle.app.listen(config.port, config.host, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info({ port, baseUrl: config.publicBaseUrls[0], authMode: config.authMode }, 'ldn-cds listening');
-    if (config.authMode === 'off') logger.warn('AUTH_MODE=off: CDS client JWTs are NOT verified. Development only.');
-  });
-  server.keepAliveTimeout = 65_000;
+  const server = createHttpServer(handle.app, config.httpTimeouts);
+  const metricsServer = handle.metricsApp ? createHttpServer(handle.metricsApp, config.httpTimeouts) : undefined;
+  try {
+    const port = await listen(server, config.port, config.host);
+    const metricsPort = metricsServer ? await listen(metricsServer, config.metrics.port!, config.host, { port: 'METRICS_PORT', host: 'HOST' }) : undefined;
+    logger.info({ port, ...(metricsPort !== undefined ? { metricsPort } : {}), baseUrl: config.publicBaseUrls[0], authMode: config.authMode }, 'ldn-cds listening');
+  } catch (e) {
+    if (!(e instanceof ListenError)) throw e;
+    console.error(e.message);
+    server.close();
+    await handle.close();
+    process.exit(1);
+  }
+  if (config.authMode === 'off') logger.warn('AUTH_MODE=off: CDS client JWTs are NOT verified. Development only.');
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -51,13 +59,18 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     force.unref();
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     server.close(() => {
       void handle.close().finally(() => {
         logger.info('stopped');
         process.exit(0);
       });
     });
+    // A keep-alive connection whose in-flight request finishes after close() would otherwise idle until the grace
+    // period: close each one as soon as it is idle.
     server.closeIdleConnections();
+    setInterval(() => server.closeIdleConnections(), 100).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

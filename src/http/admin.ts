@@ -3,11 +3,11 @@
  * separate from CDS client JWTs. Without ADMIN_TOKEN nothing is mounted: every /admin path is a 404.
  *   GET /admin/analytics?from=&to=  per rule and version: cards shown, accepted, overridden (by reason), acceptance rate.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { parseReportRange, type ReportRange } from '../storage/analytics.js';
 import { StorageUnavailableError, type Storage } from '../storage/index.js';
-import { badRequest, outcome, OutcomeError, serviceUnavailable } from './outcomes.js';
+import { badRequest, OutcomeError, serviceUnavailable } from './outcomes.js';
+import { bearerToken } from './bearer-token.js';
 
 export interface AdminRouteDeps {
   storage: Storage;
@@ -17,7 +17,7 @@ export interface AdminRouteDeps {
 export function adminRouter(deps: AdminRouteDeps): Router {
   const router = Router();
   if (!deps.adminToken) return router;
-  const requireAdmin = adminAuth(deps.adminToken);
+  const requireAdmin = bearerToken(deps.adminToken, 'ldn-cds-admin', 'A valid admin token is required');
 
   router.get('/admin/analytics', requireAdmin, async (req, res) => {
     const range = rangeFromQuery(req.query.from, req.query.to);
@@ -32,22 +32,6 @@ export function adminRouter(deps: AdminRouteDeps): Router {
   });
   return router;
 }
-
-/** 401 unless the request carries `Authorization: Bearer <token>`; digests make the comparison length-independent. */
-function adminAuth(token: string): RequestHandler {
-  const expected = digest(token);
-  return (req, res, next) => {
-    const presented = /^Bearer[ ]+(\S+)[ ]*$/i.exec(req.get('authorization') ?? '')?.[1];
-    if (presented !== undefined && timingSafeEqual(digest(presented), expected)) {
-      next();
-      return;
-    }
-    res.setHeader('WWW-Authenticate', 'Bearer realm="ldn-cds-admin"');
-    next(new OutcomeError(outcome(401, [{ code: 'login', text: 'A valid admin token is required' }])));
-  };
-}
-
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 function rangeFromQuery(from: unknown, to: unknown): ReportRange {
   for (const [name, value] of [['from', from], ['to', to]] as const) {

@@ -1,5 +1,11 @@
-/** Wiring between the pipeline and Prometheus metrics: request counters, the engine observer and GET /metrics. */
-import { Router, type RequestHandler } from 'express';
+/**
+ * Wiring between the pipeline and Prometheus metrics: request counters, the engine observer and GET /metrics
+ * (on the public app or its own listener, behind METRICS_TOKEN when set; docs/security.md "Metrics").
+ */
+import express, { Router, type Express, type RequestHandler } from 'express';
+import { bearerToken } from './bearer-token.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import type { Logger } from '../observability/logger.js';
 import type { EngineObserver } from '../engine.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -47,11 +53,36 @@ export function engineObserver(metrics: Metrics): EngineObserver {
   };
 }
 
-export function metricsRoute(metrics: Metrics): Router {
+export interface MetricsRouteOptions {
+  /** Require `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  token?: string;
+  /** Expose detailed auth-refusal reasons (only to a token holder or on the internal port). */
+  detailedReasons: boolean;
+}
+
+/** GET /metrics, behind METRICS_TOKEN when one is set. */
+export function metricsRoute(metrics: Metrics, options: MetricsRouteOptions): Router {
   const router = Router();
-  router.get('/metrics', async (_req, res) => {
+  const guard: RequestHandler[] = options.token ? [bearerToken(options.token, 'ldn-cds-metrics', 'A valid metrics token is required (METRICS_TOKEN)')] : [];
+  router.get('/metrics', ...guard, async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
+    res.send(await metrics.exposition({ detailedReasons: options.detailedReasons }));
   });
   return router;
+}
+
+/** The internal metrics listener (METRICS_PORT): /metrics only; anything else is a 404 OperationOutcome. */
+export function metricsApp(metrics: Metrics, options: MetricsRouteOptions, logger: Logger): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(metricsRoute(metrics, options));
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
 }

@@ -472,12 +472,16 @@ export function buildOpenApiDocument(publicBaseUrl: string, version: string = se
           operationId: 'metrics',
           tags: ['Operations'],
           summary: 'Prometheus metrics',
-          security: [],
+          description:
+            'Served here unless METRICS_PORT moves it to an internal listener; behind METRICS_TOKEN when set; off on this port in production without METRICS_TOKEN (404). Open (no token, public port) it counts auth refusals in coarse classes only.',
+          security: [{}, { metricsToken: [] }],
           responses: {
             200: {
               description: 'Prometheus text exposition format: requests, latency, rules, cards, FHIR fetches, prefetch keys, auth failures, audit queue.',
               content: { 'text/plain': { schema: { type: 'string' } } },
             },
+            401: outcomeResponse('METRICS_TOKEN is set and the request does not carry it as a bearer token.'),
+            404: outcomeResponse('Not served on this port: METRICS_PORT is set, or production without METRICS_TOKEN.'),
           },
         },
       },
@@ -540,6 +544,7 @@ export function buildOpenApiDocument(publicBaseUrl: string, version: string = se
       securitySchemes: {
         cdsClientJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: JWT_DESCRIPTION },
         adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, compared in constant time. Separate from CDS client JWTs.' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, compared in constant time, when set.' },
       },
     },
   };

@@ -1,5 +1,7 @@
 /**
  * Prometheus metrics (GET /metrics). One registry per app, so several apps in one process (tests) never collide.
+ * Auth refusals are counted twice, by reason and by coarse class; which series a scrape sees is decided by
+ * src/http/metrics.ts (docs/security.md "Metrics").
  * Labels are bounded sets (service ids, hooks, rule ids, reasons): never a patient id, a token or a URL.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -17,14 +19,43 @@ export interface Metrics {
   fhirRequests: Counter<'kind' | 'outcome'>;
   fhirDuration: Histogram<'kind' | 'outcome'>;
   prefetchKeys: Counter<'service' | 'source'>;
+  /** Detailed refusal reasons (verify.ts FailureReason); exposed only to an authenticated or internal scrape. */
   authFailures: Counter<'reason'>;
   evaluationMemo: Counter<'result'>;
+  /** Count one refused CDS client JWT, in the detailed and the coarse series. */
+  authFailure(reason: string): void;
+  /** The exposition text: every metric, auth refusals detailed (`detailedReasons`) or in coarse classes. */
+  exposition(options: { detailedReasons: boolean }): Promise<string>;
+}
+
+/**
+ * The coarse class of a refusal reason, for an unauthenticated /metrics: it must not tell a trusted issuer from
+ * an unknown one (or a known kid from an unknown one), so every reason judged from the token's content is
+ * `invalid`, whatever step refused it. `replayed` and `unavailable` need a validly signed token to occur.
+ */
+export function authFailureClass(reason: string): 'missing' | 'invalid' | 'replayed' | 'unavailable' | 'error' {
+  if (reason === 'missing-header' || reason === 'not-bearer') return 'missing';
+  if (reason === 'replayed-jti') return 'replayed';
+  if (reason === 'replay-cache-unavailable') return 'unavailable';
+  if (reason === 'internal-error') return 'error';
+  return 'invalid';
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'ldn_cds_' });
   const r = [registry];
+  // One metric name, two series sets: the detailed reasons and their coarse classes, each in its own registry,
+  // appended to the exposition of the main registry (which holds everything else) as the scrape allows.
+  const detailRegistry = new Registry();
+  const coarseRegistry = new Registry();
+  const authFailures = new Counter({ name: 'ldn_cds_auth_failures_total', help: 'Rejected CDS client JWTs by reason', labelNames: ['reason'], registers: [detailRegistry] });
+  const coarse = new Counter({
+    name: 'ldn_cds_auth_failures_total',
+    help: 'Rejected CDS client JWTs by class (missing, invalid, replayed, unavailable, error); detailed reasons need METRICS_TOKEN or METRICS_PORT',
+    labelNames: ['reason'],
+    registers: [coarseRegistry],
+  });
   return {
     registry,
     httpRequests: new Counter({ name: 'ldn_cds_http_requests_total', help: 'HTTP requests by route, service, hook and status', labelNames: ['route', 'service', 'hook', 'status'], registers: r }),
@@ -36,7 +67,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     fhirDuration: new Histogram({ name: 'ldn_cds_fhir_request_duration_seconds', help: 'FHIR request latency', labelNames: ['kind', 'outcome'], buckets: LATENCY_BUCKETS, registers: r }),
     prefetchKeys: new Counter({ name: 'ldn_cds_prefetch_keys_total', help: 'Prefetch keys by how they were satisfied (prefetch, prefetch-null, prefetch-paged, fetched, unavailable)', labelNames: ['service', 'source'], registers: r }),
     evaluationMemo: new Counter({ name: 'ldn_cds_evaluation_memo_total', help: 'Evaluations answered from the memo (hit) or computed (miss)', labelNames: ['result'], registers: r }),
-    authFailures: new Counter({ name: 'ldn_cds_auth_failures_total', help: 'Rejected CDS client JWTs by reason', labelNames: ['reason'], registers: r }),
+    authFailures,
+    authFailure(reason) {
+      authFailures.inc({ reason });
+      coarse.inc({ reason: authFailureClass(reason) });
+    },
+    async exposition({ detailedReasons }) {
+      return (await registry.metrics()) + (await (detailedReasons ? detailRegistry : coarseRegistry).metrics());
+    },
   };
 }
 

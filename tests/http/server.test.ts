@@ -88,4 +88,53 @@ describe('server process', () => {
     await expect(post(svc.port, orderSelect())).rejects.toThrow();
     expect(svc.output()).toMatch(/draining in-flight requests/);
   });
+
+  test('a port already in use is a one-line error naming PORT and HOST, and a non-zero exit (never "listening")', async () => {
+    const holder = http.createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const taken = (holder.address() as AddressInfo).port;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(taken), AUTH_MODE: 'off', SQLITE_PATH: ':memory:', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (c) => (out += c));
+    child.stderr!.on('data', (c) => (err += c));
+    const code = await new Promise((r) => child.on('exit', r));
+    await new Promise((r) => holder.close(r));
+    expect(code).toBe(1);
+    expect(err.trim()).toBe(`Cannot listen on 127.0.0.1:${taken} (PORT=${taken}, HOST=127.0.0.1): the address is already in use`);
+    expect(out).not.toMatch(/listening/);
+  });
+
+  test('METRICS_PORT serves /metrics on its own listener (behind METRICS_TOKEN), not on the public port', async () => {
+    const token = 'metrics-token-for-tests';
+    const svc = await startService({ AUTH_MODE: 'off', SQLITE_PATH: ':memory:', METRICS_PORT: '0', METRICS_TOKEN: token });
+    try {
+      const metricsPort = Number(/"metricsPort":(\d+)/.exec(svc.output())?.[1]);
+      expect(metricsPort).toBeGreaterThan(0);
+      expect(metricsPort).not.toBe(svc.port);
+      const get = (port: number, path: string, headers: Record<string, string> = {}) =>
+        new Promise<{ status: number; text: string }>((resolve, reject) => {
+          http.get({ host: '127.0.0.1', port, path, headers }, (res) => {
+            let text = '';
+            res.on('data', (c) => (text += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          }).on('error', reject);
+        });
+      expect((await get(svc.port, '/metrics')).status).toBe(404);
+      expect((await get(metricsPort, '/metrics')).status).toBe(401);
+      const ok = await get(metricsPort, '/metrics', { authorization: `Bearer ${token}` });
+      expect(ok.status).toBe(200);
+      expect(ok.text).toContain('# TYPE ldn_cds_auth_failures_total counter');
+      const other = await get(metricsPort, '/cds-services');
+      expect(other.status).toBe(404);
+      expect(JSON.parse(other.text).resourceType).toBe('OperationOutcome');
+    } finally {
+      svc.child.kill('SIGTERM');
+      await new Promise((r) => svc.child.on('exit', r));
+    }
+  });
 });
