@@ -7,13 +7,14 @@
  * - A token's `jku` header is honoured only when it is on that client's `jku_allow` list; anything else is
  *   refused here, before any network request. For a client with a local key set an allow-listed `jku` is a
  *   label only: the local keys are used and the URL is never fetched.
- * - Key fetches never follow redirects, time out, and refuse large bodies.
+ * - Key fetches never follow redirects, time out, and stop reading a body past the byte cap (src/net/read-capped.ts).
  */
 import { createLocalJWKSet, type CompactVerifyGetKey, type JSONWebKeySet, type LocalJWKSet } from 'jose';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import { scrubSecrets } from '../observability/logger.js';
 import type { KeySource, TrustedClient } from './trusted-clients.js';
+import { readCappedText } from '../net/read-capped.js';
 
 /** Asymmetric JWS algorithms accepted on client JWTs. Never `none`, never HMAC. */
 export const ALLOWED_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
@@ -200,13 +201,8 @@ class RemoteKeySet {
       await response.body?.cancel();
       throw new Error(`HTTP ${response.status}`);
     }
-    if (Number(response.headers.get('content-length') ?? 0) > maxResponseBytes) {
-      await response.body?.cancel();
-      throw new Error('key set too large');
-    }
-    const text = await response.text();
-    if (text.length > maxResponseBytes) throw new Error('key set too large');
-    return usableRemoteKeys(JSON.parse(text));
+    // Streamed with a byte cap: a chunked or endless body is cancelled as soon as it passes the cap.
+    return usableRemoteKeys(JSON.parse(await readCappedText(response, maxResponseBytes)));
   }
 }
 
