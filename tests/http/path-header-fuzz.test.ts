@@ -89,7 +89,7 @@ function send(port: number, raw: Buffer): Promise<Answer> {
       const split = all.indexOf('\r\n\r\n');
       const headers = all.subarray(0, split < 0 ? all.length : split).toString('latin1');
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1] ?? 0);
-      let body = split < 0 ? Buffer.alloc(0) : all.subarray(split + 4);
+      let body: Buffer = split < 0 ? Buffer.alloc(0) : all.subarray(split + 4);
       if (/\r\ntransfer-encoding: chunked/i.test(headers)) body = dechunk(body);
       resolve({ status, headers, body });
     });
