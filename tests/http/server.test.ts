@@ -72,6 +72,16 @@ describe('server process', () => {
     expect(err).toMatch(/PORT/);
   });
 
+  test('PLAYGROUND=on in production: a one-line start-up error naming the variable, exit 2', async () => {
+    const env = { ...process.env, NODE_ENV: 'production', PLAYGROUND: 'on', PUBLIC_BASE_URL: 'https://cds.example.org', PATIENT_ID_HASH_KEY: 'k', HOST: '127.0.0.1', PORT: '0' };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (c) => (err += c));
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(2);
+    expect(err.trim().split('\n')).toEqual([expect.stringMatching(/^Invalid configuration: PLAYGROUND: "on" is refused when NODE_ENV=production/)]);
+  });
+
   test('on SIGTERM, finishes the in-flight request, refuses new ones and exits 0', async () => {
     const fhirUrl = `http://127.0.0.1:${(fhir.address() as AddressInfo).port}/fhir`;
     const svc = await startService({ AUTH_MODE: 'off', FHIR_SERVER_ALLOWLIST: fhirUrl, FHIR_UNAUTHENTICATED_FETCH: 'true', REQUEST_DEADLINE_MS: '5000' });
