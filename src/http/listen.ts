@@ -25,6 +25,8 @@ export function createHttpServer(app: RequestListener, timeouts: HttpTimeouts): 
     app,
   );
   server.on('clientError', answerClientError);
+  // CONNECT never reaches express (Node would drop the connection unanswered): a 405, like any unknown method.
+  server.on('connect', (_req, socket: Duplex) => writeOutcome(socket, outcome(405, [{ code: 'not-supported', text: 'CONNECT is not supported' }])));
   return server;
 }
 
@@ -34,7 +36,11 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  const { status, body } = clientErrorOutcome(error.code);
+  writeOutcome(socket, clientErrorOutcome(error.code));
+}
+
+/** Write an OperationOutcome answer straight on the socket and close it. */
+function writeOutcome(socket: Duplex, { status, body }: Outcome): void {
   const text = JSON.stringify(body);
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -34,7 +34,7 @@ const ROUTES = [
   '/evidence', '/evidence/ldn-with-opioid', '/metrics', '/healthz', '/readyz', '/admin/analytics', '/openapi.json', '/',
   '/playground/app.js', '/playground/config', '/playground/scenarios', '/playground/token', '/no/such/route',
 ];
-const METHODS = ['GET', 'GET', 'POST', 'POST', 'OPTIONS', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'TRACE', 'PROPFIND', 'FOO', 'get', 'M-SEARCH', 'GET /x'];
+const METHODS = ['GET', 'GET', 'POST', 'POST', 'OPTIONS', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'TRACE', 'PROPFIND', 'FOO', 'get', 'M-SEARCH', 'GET /x', 'CONNECT'];
 const SEGMENTS = ['%ZZ', '%', '%E0%A4%A', '%00', '%2e%2e%2f', '..', '.', '', '%C0%AF', '%FF%FE', '\u00e9\u00ff', 'a;b=c', '%252F', '~', '*', '(x)', "'", '"'];
 const QUERIES = ['', '?', '?a=%ZZ', '?from=%ZZ&to=%', '?from=2026-11-01&from=x', '?a[b]=1&a[]=2', '?__proto__[x]=1', '?access_token=eyJ.x.y', `?${'q'.repeat(3000)}`, '?x=%00#frag'];
 const CONTENT_TYPES = [undefined, 'application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'application/json; charset=', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=', ';;;', '*/*', 'application/fhir+json', 'application/json;;charset=latin1', ''];

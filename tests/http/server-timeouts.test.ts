@@ -102,6 +102,7 @@ describe('HTTP server timeouts', () => {
   test.each([
     ['a request line Node cannot parse', 'GET /healthz NOT-HTTP\r\n\r\n', 400],
     ['a header with no colon', 'GET /healthz HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n', 400],
+    ['CONNECT (never routed to express)', 'CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n', 405],
     ['headers over the size limit', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
   ])('%s is answered with an OperationOutcome (%i)', async (_name, raw, status) => {
     const result = await exchange(port, (socket) => socket.write(raw));
