@@ -3,6 +3,7 @@
  *   DATABASE_URL=... REDIS_URL=... npx tsx tests/scale/measure.ts [seconds] [connections]
  * Each request carries its own pre-signed JWT (the replay cache refuses reuse), so signing is not measured.
  */
+import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { missingPrerequisites, orderSelect, startCluster } from './cluster.js';
 
@@ -46,10 +47,11 @@ if (missing.length) {
   process.exit(2);
 }
 for (const replicas of [1, 2]) {
+  const load = loadavg()[0]!.toFixed(1);
   const r = await measure(replicas);
   const non2xx = r.non2xx + r.errors + r.timeouts;
   console.warn(
     `${replicas} replica(s): ${r.requests.average.toFixed(0)} req/s (p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms), ` +
-      `${r.requests.total} requests, ${non2xx} not 2xx/errors, ${connections} connections, ${seconds} s`,
+      `${r.requests.total} requests, ${non2xx} not 2xx/errors, ${connections} connections, ${seconds} s, load average before ${load}`,
   );
 }
