@@ -15,7 +15,7 @@ import { requestLog } from './http/request-log.js';
 import { cdsRoutes } from './http/routes.js';
 import { loadKnowledge, type Knowledge } from './knowledge/load.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { createMetrics, gaugeFrom, type Metrics } from './observability/metrics.js';
+import { counterFrom, createMetrics, gaugeFrom, type Metrics } from './observability/metrics.js';
 import { createStorage, type Storage } from './storage/index.js';
 import { feedbackRouter } from './http/feedback.js';
 import { adminRouter } from './http/admin.js';
@@ -60,8 +60,8 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const metrics = deps.metrics ?? createMetrics();
   const storage = deps.storage ?? (await createStorage(config, { logger, options: config.storage, overrideReasons: knowledge.overrideReasons }));
   gaugeFrom(metrics, 'ldn_cds_audit_queue_depth', 'Card-audit entries waiting for the database', () => storage.stats().auditQueueDepth);
-  gaugeFrom(metrics, 'ldn_cds_audit_dropped', 'Card-audit entries dropped because the queue was full (since start)', () => storage.stats().auditDropped);
-  gaugeFrom(metrics, 'ldn_cds_storage_write_failures', 'Failed database writes (since start)', () => storage.stats().writeFailures);
+  counterFrom(metrics, 'ldn_cds_audit_dropped_total', 'Card-audit entries dropped because the queue was full (since start)', () => storage.stats().auditDropped);
+  counterFrom(metrics, 'ldn_cds_storage_write_failures_total', 'Failed database writes (since start)', () => storage.stats().writeFailures);
   const engine = createEngine(knowledge, { config, logger, fetch: deps.fetch, now: deps.now, observer: engineObserver(metrics), storage });
   const playground = await createPlayground(config, { logger, knowledge });
   const auth: AuthService = await createAuth(config, {

@@ -15,9 +15,11 @@ import { loadKnowledge } from './knowledge/load.js';
 import { createLogger } from './observability/logger.js';
 import type { RenderedCard } from './cards/render.js';
 import { analyticsReport } from './analytics-cli.js';
+import { mintTokenCommand } from './mint-token.js';
 
 const USAGE = `Usage: ldn-cds evaluate REQUEST.json [--service ID] [--now ISO-DATE] [--json]
        ldn-cds report [--from DATE] [--to DATE] [--json]   (rule analytics from the database)
+       ldn-cds mint-token --aud URL   (a signed test-client JWT for a first call; --help for options)
 
   REQUEST.json   a CDS Hooks request body (hook, hookInstance, context, prefetch)
   --service ID   service id to call (default: the first service serving the request's hook)
@@ -26,6 +28,7 @@ const USAGE = `Usage: ldn-cds evaluate REQUEST.json [--service ID] [--now ISO-DA
 
 export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
   if (argv[0] === 'report') return analyticsReport(argv.slice(1), out, err);
+  if (argv[0] === 'mint-token') return mintTokenCommand(argv.slice(1), out, err);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: { service: { type: 'string' }, now: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } });

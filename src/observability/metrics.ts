@@ -43,7 +43,8 @@ export function authFailureClass(reason: string): 'missing' | 'invalid' | 'repla
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'ldn_cds_' });
+  // Unprefixed (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...) so stock Node.js dashboards work.
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const r = [registry];
   // One metric name, two series sets: the detailed reasons and their coarse classes, each in its own registry,
   // appended to the exposition of the main registry (which holds everything else) as the scrape allows.
@@ -76,6 +77,25 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       return (await registry.metrics()) + (await (detailedReasons ? detailRegistry : coarseRegistry).metrics());
     },
   };
+}
+
+/**
+ * A counter whose running total another module keeps (e.g. audit entries dropped since start), read when Prometheus
+ * scrapes. `name` must end in `_total`; the total must only grow.
+ */
+export function counterFrom(metrics: Metrics, name: string, help: string, read: () => number): void {
+  if (!name.endsWith('_total')) throw new Error(`counter ${name}: the name must end in _total`);
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers: [metrics.registry],
+    collect() {
+      const total = read();
+      if (total > seen) this.inc(total - seen);
+      seen = Math.max(seen, total);
+    },
+  });
 }
 
 /** A gauge whose value is read when Prometheus scrapes (e.g. a queue depth owned by another module). */
