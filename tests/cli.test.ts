@@ -2,8 +2,11 @@ import { describe, expect, test } from 'vitest';
 import path from 'node:path';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { main } from '../src/cli.js';
-import { PROJECT_ROOT } from '../src/config.js';
+import { createApp } from '../src/app.js';
+import { PROJECT_ROOT, testConfig } from '../src/config.js';
 
 const REQUEST = path.join(PROJECT_ROOT, 'fixtures/requests/order-select-ldn-oxycodone.json');
 
@@ -44,5 +47,96 @@ describe('ldn-cds evaluate', () => {
     expect((await run('evaluate', '/no/such/file.json')).err).toMatch(/Cannot read/);
     expect((await run('evaluate', REQUEST, '--now', 'yesterday-ish')).code).toBe(2);
     expect((await run('evaluate', REQUEST, '--service', 'nope')).err).toMatch(/No service "nope"/);
+  });
+});
+
+describe('help and input', () => {
+  test('--help prints the usage to stdout, exit 0, and the usage lists --help and what FILE may be', async () => {
+    for (const argv of [['--help'], ['-h'], ['evaluate', '--help'], ['call', '--help']]) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(0);
+      expect(r.err).toBe('');
+      expect(r.out).toMatch(/^Usage: ldn-cds evaluate FILE/);
+    }
+    const r = await run('--help');
+    expect(r.out).toContain('--help');
+    expect(r.out).toMatch(/a CDS Hooks request \(JSON/);
+    expect(r.out).toMatch(/a scenario file \(YAML/);
+    expect((await run('report', '--help')).out).toMatch(/^Usage: ldn-cds report/);
+    const unknown = await run('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/Unknown command "frobnicate"/);
+  });
+
+  test('evaluate of a scenario file runs every case and checks it against its expect', async () => {
+    const r = await run('evaluate', path.join(PROJECT_ROOT, 'fixtures/scenarios/playground.yaml'));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('── LDN + oxycodone');
+    expect(r.out).toMatch(/\[CRITICAL\] Contraindicated: LDN/);
+    expect(r.out).toMatch(/(\d+) of \1 cases as expected \(evaluated at 2026-11-21T09:00:00\.000Z\)/);
+  });
+
+  test('a scenario case whose cards differ from its expect fails with exit 1 and says what differed', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ldn-cli-'));
+    const file = path.join(dir, 'wrong.yaml');
+    writeFileSync(file, ['description: a wrong expectation', 'now: 2026-11-21T09:00:00Z', 'cases:', '  - name: LDN alone', '    orders: [{ text: Naltrexone 1.5 mg capsule (compounded), dose: 1.5 mg, when: HS }]', '    expect: [{ rule: ldn-with-opioid, indicator: critical }]', ''].join('\n'));
+    const r = await run('evaluate', file);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('✗ expected ldn-with-opioid critical; got no cards');
+    expect(r.out).toContain('0 of 1 cases as expected');
+  });
+
+  test('a FHIR Bundle, or JSON without "hook", is named as such and what each command takes is said', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ldn-cli-'));
+    const bundle = path.join(dir, 'patient.json');
+    writeFileSync(bundle, JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [] }));
+    const r = await run('evaluate', bundle);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/is a FHIR Bundle \(collection\), not a CDS Hooks request/);
+    expect(r.err).toMatch(/put its resources in a request's prefetch/);
+    expect(r.err).not.toMatch(/undefined/);
+    const other = path.join(dir, 'other.json');
+    writeFileSync(other, JSON.stringify({ hello: 'world' }));
+    expect((await run('evaluate', other)).err).toMatch(/not a CDS Hooks request \(no "hook" member\)/);
+    const yaml = path.join(dir, 'other.yaml');
+    writeFileSync(yaml, 'just: text\n');
+    expect((await run('evaluate', yaml)).err).toMatch(/not a CDS Hooks request \(no "hook" member\) and not a scenario file/);
+    const badScenario = path.join(dir, 'bad.yaml');
+    writeFileSync(badScenario, 'description: x\nnow: 2026-11-21T09:00:00Z\ncases: []\n');
+    expect((await run('evaluate', badScenario)).err).toMatch(/is not a valid scenario file: cases: a scenario file must hold at least one case/);
+  });
+});
+
+describe('ldn-cds call', () => {
+  test('sends the request to a running service (AUTH_MODE=required) with a playground token, and prints its cards', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const handle = await createApp(testConfig({ AUTH_MODE: 'required', PUBLIC_BASE_URL: base }));
+    server.on('request', handle.app);
+    try {
+      const r = await run('call', REQUEST, '--url', base);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(new RegExp(`^ldn-order-check \\(order-select\\) at ${base.replace(/\./g, '\\.')}: 4 cards`));
+      expect(r.out).toMatch(/\[CRITICAL\] Contraindicated: LDN/);
+      expect(r.out).not.toMatch(/eyJ/); // no token printed
+      const json = await run('call', REQUEST, '--url', base, '--json');
+      expect(JSON.parse(json.out).cards).toHaveLength(4);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await handle.close();
+    }
+  });
+
+  test('no service running: says so and how to start one', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    const r = await run('call', REQUEST, '--url', `http://127.0.0.1:${port}`);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/Cannot reach http:\/\/127\.0\.0\.1:\d+ .*is the service running\? Start it with npm start/);
   });
 });
