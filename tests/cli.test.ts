@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import path from 'node:path';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -138,5 +139,58 @@ describe('ldn-cds call', () => {
     const r = await run('call', REQUEST, '--url', `http://127.0.0.1:${port}`);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/Cannot reach http:\/\/127\.0\.0\.1:\d+ .*is the service running\? Start it with npm start/);
+  });
+});
+
+describe('README quick start', () => {
+  /** The command of the README's "First call": the one line of the first sh block after it. */
+  function firstCallCommand(): string {
+    const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const from = readme.indexOf('First call');
+    expect(from, 'README has a "First call" paragraph').toBeGreaterThan(0);
+    const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(from));
+    const lines = (block?.[1] ?? '').split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+    expect(lines, 'one command').toHaveLength(1);
+    return lines[0]!.trim();
+  }
+
+  /** `npm start` without its build step: the same server, default settings, on a free port of this machine. */
+  async function startService(): Promise<{ port: number; stop: () => Promise<void> }> {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: PROJECT_ROOT,
+      // Only what a fresh clone's `npm start` differs in: the port, and a throw-away database instead of data/.
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), SQLITE_PATH: ':memory:' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const onData = (c: Buffer) => {
+        output += c.toString();
+        if (/ldn-cds listening/.test(output)) resolve();
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('exit', (code) => reject(new Error(`service exited (${code}):\n${output}`)));
+    });
+    return { port, stop: () => new Promise((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))) };
+  }
+
+  test('the first-call command, run verbatim against a default start, returns the fixture\'s cards', { timeout: 60_000 }, async () => {
+    const command = firstCallCommand();
+    expect(command).toMatch(/^npx ldn-cds call /);
+    const service = await startService();
+    try {
+      const result = spawnSync('sh', ['-c', command], { cwd: PROJECT_ROOT, env: { ...process.env, PORT: String(service.port), PUBLIC_BASE_URL: '' }, encoding: 'utf8', timeout: 45_000 });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/^ldn-order-check \(order-select\) at http:\/\/localhost:\d+: 4 cards/);
+      expect(result.stdout).toMatch(/\[CRITICAL\] Contraindicated: LDN/);
+    } finally {
+      await service.stop();
+    }
   });
 });
