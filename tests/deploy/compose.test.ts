@@ -19,7 +19,7 @@ describe('docker-compose.yml', () => {
   test('sets only variables the service knows, and they validate as a production config', () => {
     const env = compose.services['ldn-cds']!.environment!;
     for (const name of Object.keys(env)) expect(CONFIG_VARIABLES, name).toContain(name);
-    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[^}]+\}/g, 'from-env')]));
+    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[^}]+\}/g, 'a-value-from-the-environment-32-chars-or-more')]));
     const config = loadConfig(resolved);
     expect(config.env).toBe('production');
     expect(config.authMode).toBe('required');
