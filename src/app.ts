@@ -63,7 +63,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   counterFrom(metrics, 'ldn_cds_audit_dropped_total', 'Card-audit entries dropped because the queue was full (since start)', () => storage.stats().auditDropped);
   counterFrom(metrics, 'ldn_cds_storage_write_failures_total', 'Failed database writes (since start)', () => storage.stats().writeFailures);
   const engine = createEngine(knowledge, { config, logger, fetch: deps.fetch, now: deps.now, observer: engineObserver(metrics), storage });
-  const playground = await createPlayground(config, { logger, knowledge });
+  const playground = await createPlayground(config, { logger, knowledge, storage });
   const auth: AuthService = await createAuth(config, {
     extraClients: playground.trustedClients,
     logger,

@@ -44,7 +44,10 @@ const Env = z.object({
   /** One deadline (ms) for all FHIR fetches of a hook call. */
   REQUEST_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   /** Largest accepted JSON body (bytes, or a size such as `5mb`). */
-  BODY_LIMIT: z.string().default('5mb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size in bytes or with a unit, such as 500kb or 5mb')
+    .default('5mb'),
   /** Largest nesting depth accepted in a JSON body. */
   BODY_MAX_DEPTH: z.coerce.number().int().min(8).max(1000).default(64),
   /** Comma-separated URL prefixes a request's `fhirServer` must start with before any call is made to it. */
@@ -157,6 +160,9 @@ export interface HttpTimeouts {
   keepAliveMs: number;
 }
 
+/** Shortest PATIENT_ID_HASH_KEY accepted in production: a short key makes the keyed patient hashes guessable. */
+export const MIN_HASH_KEY_LENGTH = 32;
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     // One problem is one line (what an operator sees in a crash-looping container's log); several are a list.
@@ -192,6 +198,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (e.AUTH_MODE === 'off') problems.push('AUTH_MODE: "off" is refused when NODE_ENV=production');
     if (e.ALLOW_SANDBOX_ISSUER) problems.push('ALLOW_SANDBOX_ISSUER: the sandbox key is public; refused when NODE_ENV=production');
     if (!e.PATIENT_ID_HASH_KEY) problems.push('PATIENT_ID_HASH_KEY: required when NODE_ENV=production');
+    else if (e.PATIENT_ID_HASH_KEY.length < MIN_HASH_KEY_LENGTH) {
+      problems.push(`PATIENT_ID_HASH_KEY: must be at least ${MIN_HASH_KEY_LENGTH} characters when NODE_ENV=production (e.g. openssl rand -base64 48)`);
+    }
     if (e.PUBLIC_BASE_URL.length === 0) problems.push('PUBLIC_BASE_URL: required when NODE_ENV=production');
     if (e.PLAYGROUND === 'on') problems.push('PLAYGROUND: "on" is refused when NODE_ENV=production (the playground signs trusted client JWTs for anyone who reaches it)');
   }

@@ -57,6 +57,20 @@ export interface Evaluation {
   report: GatherReport;
   /** Keyed hash of the call's patient id (for logs and storage; never the id itself). */
   patientHash: string;
+  /** Cards the rules made but suppression held back (an acknowledging override, or shown at order-select). */
+  suppressed: number;
+}
+
+/**
+ * The response's `extension` member (CDS Hooks reserves `extension` for this and lets any object carry it) that says how many cards were held back, so a
+ * client can tell "nothing to say" from "said before and acknowledged". Present only when the count is not 0.
+ */
+export const SUPPRESSED_EXTENSION = 'ldn-cds.suppressed';
+
+/** `{"cards":[...]}` → `{"cards":[...],"extension":{"ldn-cds.suppressed":n}}`, on the bytes (the answer is a template). */
+function withSuppressedCount(body: Buffer, count: number): Buffer {
+  if (body[body.length - 1] !== 0x7d) throw new Error('a CDS Hooks response body must end with "}"');
+  return Buffer.concat([body.subarray(0, body.length - 1), Buffer.from(`,"extension":{"${SUPPRESSED_EXTENSION}":${count}}}`)]);
 }
 
 export interface EvaluateOptions {
@@ -141,6 +155,8 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
       const shown = storage ? storage.suppression.filter(candidates, { serviceId: service.id, hook: request.hook, patientHash: patient, now: today }) : candidates;
       const shownKey = shown.length === candidates.length ? '*' : shown.map((c) => candidates.indexOf(c)).join(',');
       const answer = templateFor(evaluated, shownKey, () => shown.map((c) => c.draft)).instantiate();
+      const suppressed = candidates.length - shown.length;
+      const body = suppressed ? withSuppressedCount(answer.body, suppressed) : answer.body;
       if (storage && answer.cards.length) {
         const identity = new Map(shown.map((c) => [c.draft, c]));
         storage.audit.recordCards(
@@ -162,10 +178,11 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
         );
       }
       const evaluation: Evaluation = {
-        body: answer.body,
+        body,
         cards: answer.cards.map((c) => c.draft),
+        suppressed,
         get response() {
-          return answer.response;
+          return suppressed ? { ...answer.response, extension: { [SUPPRESSED_EXTENSION]: suppressed } } : answer.response;
         },
         get rendered() {
           return answer.rendered;

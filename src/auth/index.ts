@@ -14,7 +14,8 @@ import { scrubSecrets } from '../observability/logger.js';
 import { KeyStore } from './keys.js';
 import { MemoryReplayCache, RedisReplayCache, type ReplayCache } from './replay-cache.js';
 import { AuthConfigError, loadTrustedClients, type TrustedClient } from './trusted-clients.js';
-import { createVerifier, type AuthenticatedClient, type TokenLabels, type Verifier } from './verify.js';
+import { createVerifier, type AuthenticatedClient, type FailureReason, type TokenLabels, type Verifier } from './verify.js';
+import { refusalDiagnostics } from './refusal.js';
 
 export type { AuthenticatedClient, FailureReason, VerifyResult } from './verify.js';
 export type { ReplayCache } from './replay-cache.js';
@@ -135,12 +136,14 @@ function authMiddleware(verify: Verifier, replayCacheFailureStatus: number, logg
     const path = req.originalUrl.split('?', 1)[0] ?? '';
     const logPath = scrubSecrets(path).slice(0, 300);
     let status = 401;
+    let reason: FailureReason | 'internal-error' = 'internal-error';
     try {
       const result = await verify({ authorization: req.get('authorization'), path });
       if (result.ok) {
         res.locals.client = result.client;
         return next();
       }
+      reason = result.reason;
       onFailure?.(result.reason);
       if (result.reason === 'replay-cache-unavailable') status = replayCacheFailureStatus;
       logger.warn({ reason: result.reason, path: logPath, ...safeLabels(result.labels) }, 'request refused: client authentication failed');
@@ -148,8 +151,8 @@ function authMiddleware(verify: Verifier, replayCacheFailureStatus: number, logg
       onFailure?.('internal-error');
       logger.error({ path: logPath, error: scrubSecrets(error instanceof Error ? error.message : String(error)) }, 'request refused: unexpected error verifying the client JWT');
     }
-    // Same generic text whatever the reason; only the status tells "try again later" (replay cache down).
-    const refusal = outcome(status, [{ code: status === 401 ? 'login' : 'transient', text: 'Unauthorized' }]);
+    // Same text whatever the reason; the diagnostics name the class of check only (src/auth/refusal.ts).
+    const refusal = outcome(status, [{ code: status === 401 ? 'login' : 'transient', text: 'Unauthorized', diagnostics: refusalDiagnostics(reason) }]);
     res.status(refusal.status).set('WWW-Authenticate', 'Bearer').json(refusal.body);
   };
 }

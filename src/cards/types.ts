@@ -57,6 +57,8 @@ export interface Card {
 export interface CdsResponse {
   cards: Card[];
   systemActions?: Action[];
+  /** `{"ldn-cds.suppressed": n}` when suppression held cards back (src/engine.ts). */
+  extension?: Record<string, unknown>;
 }
 
 export interface SuggestionDraft {

@@ -157,6 +157,13 @@ const SCHEMAS: Record<string, Json> = {
     properties: {
       cards: { type: 'array', items: ref('Card') },
       systemActions: { type: 'array', minItems: 1, items: ref('Action') },
+      extension: {
+        type: 'object',
+        description: 'Present when cards were held back: `ldn-cds.suppressed` is how many (an acknowledging override for this patient and drug pair, or an info card already shown at order-select).',
+        required: ['ldn-cds.suppressed'],
+        properties: { 'ldn-cds.suppressed': { type: 'integer', minimum: 1 } },
+        additionalProperties: false,
+      },
     },
     additionalProperties: false,
   },

@@ -16,6 +16,8 @@ export interface IssueInput {
   text: string;
   expression?: string[];
   severity?: OperationOutcomeIssue['severity'];
+  /** Additional detail for the caller (FHIR `diagnostics`): never a token, a stack or a patient identifier. */
+  diagnostics?: string;
 }
 
 export function outcome(status: number, issues: IssueInput[]): Outcome {
@@ -27,6 +29,7 @@ export function outcome(status: number, issues: IssueInput[]): Outcome {
         severity: i.severity ?? 'error',
         code: i.code ?? 'invalid',
         details: { text: i.text },
+        ...(i.diagnostics ? { diagnostics: i.diagnostics } : {}),
         ...(i.expression && i.expression.length ? { expression: i.expression } : {}),
       })),
     },

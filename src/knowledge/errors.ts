@@ -1,8 +1,12 @@
-/** A problem in the knowledge files under cds-services/: always names the file and the field. */
+/** A problem in the knowledge files (CDS_SERVICES_DIR): always names the file and the field. */
 export class KnowledgeError extends Error {
-  constructor(readonly problems: { file: string; field: string; message: string }[]) {
+  constructor(
+    readonly problems: { file: string; field: string; message: string }[],
+    /** The knowledge folder the files are in (named in the message; loadKnowledge sets it). */
+    readonly folder?: string,
+  ) {
     super(
-      `Invalid knowledge in cds-services:\n${problems.map((p) => `  - ${p.file}: ${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n')}`,
+      `Invalid knowledge in ${folder ?? 'the knowledge folder'}:\n${problems.map((p) => `  - ${p.file}: ${p.field ? `${p.field}: ` : ''}${p.message}`).join('\n')}`,
     );
     this.name = 'KnowledgeError';
   }

@@ -36,6 +36,12 @@ export interface Knowledge {
 
 const KnowledgeMeta = z.object({ name: z.string().min(1), version: z.string().regex(/^\d+\.\d+\.\d+/, 'must be a semantic version') }).passthrough();
 
+/** The folder as the user named it: relative to the working directory when inside it, else absolute. */
+function folderName(dir: string): string {
+  const relative = path.relative(process.cwd(), dir);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir;
+}
+
 export function loadKnowledge(dir: string): Knowledge {
   const { problems, attempt } = KnowledgeError.collector();
 
@@ -62,7 +68,7 @@ export function loadKnowledge(dir: string): Knowledge {
     }
     serviceRules.set(s.id, list);
   }
-  if (problems.length || !meta || !services || !clinical || !evidence || !rules || !overrideReasons) throw new KnowledgeError(problems);
+  if (problems.length || !meta || !services || !clinical || !evidence || !rules || !overrideReasons) throw new KnowledgeError(problems, folderName(dir));
 
   const extract = createFactExtractor(clinical);
   return {

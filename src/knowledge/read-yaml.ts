@@ -27,8 +27,7 @@ export function readKnowledgeFile<T>(file: string, label: string, schema: ZodTyp
   try {
     data = parseYaml(text);
   } catch (e) {
-    const message = e instanceof YAMLParseError ? e.message.split('\n')[0] : (e as Error).message;
-    throw KnowledgeError.one(label, '', `YAML syntax error: ${message}`);
+    throw KnowledgeError.one(label, '', `YAML syntax error: ${e instanceof YAMLParseError ? yamlErrorText(e, text) : (e as Error).message}`);
   }
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
@@ -37,6 +36,18 @@ export function readKnowledgeFile<T>(file: string, label: string, schema: ZodTyp
     );
   }
   return parsed.data;
+}
+
+/**
+ * A YAML parse error on one line: the parser's sentence without its trailing code frame (which would leave a
+ * dangling ":"), then the offending source line, e.g.
+ * `Flow sequence ... end with a ] at line 6, column 1 (line 6: "bind:")`.
+ */
+export function yamlErrorText(error: YAMLParseError, text: string): string {
+  const sentence = (error.message.split('\n')[0] ?? '').replace(/:\s*$/, '');
+  const line = error.linePos?.[0]?.line;
+  const source = line === undefined ? undefined : text.split(/\r?\n/)[line - 1]?.trim();
+  return source ? `${sentence} (line ${line}: ${JSON.stringify(source.length > 80 ? `${source.slice(0, 77)}...` : source)})` : sentence;
 }
 
 /** Collects problems from several steps so a loader can report them all together. */

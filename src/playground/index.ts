@@ -9,6 +9,7 @@
  *   GET  /playground/scenarios   fixtures/scenarios/*.yaml cases and fixtures/requests/*.json, as hook requests
  *   POST /playground/token       {"aud": "<one of this service's CDS URLs>"} → a client JWT for that URL only
  *                                (AUTH_MODE=required only; same-origin only; never logged or stored)
+ *   POST /playground/reset       forget the suppressions of the scenarios' synthetic patients (not in production)
  *
  * Under AUTH_MODE=required the playground is a CDS client like any other: it signs with an ES384 key generated
  * at start, trusted for the issuer `<PUBLIC_BASE_URL[0]>/playground` only (returned in `trustedClients` for
@@ -23,7 +24,9 @@ import type { TrustedClient } from '../auth/trusted-clients.js';
 import type { Knowledge } from '../knowledge/load.js';
 import type { Logger } from '../observability/logger.js';
 import { badRequest, outcome, OutcomeError, unsupportedMediaType } from '../http/outcomes.js';
-import { buildScenarioList, readScenarioSources } from './scenarios.js';
+import { buildScenarioList, playgroundPatientIds, readScenarioSources } from './scenarios.js';
+import type { Storage } from '../storage/index.js';
+import { patientHash } from '../observability/logger.js';
 import { createSigner, TOKEN_LIFETIME_S, type PlaygroundSigner } from './signer.js';
 
 export { playgroundIssuer, ownCdsUrls, TOKEN_LIFETIME_S, PLAYGROUND_ALG } from './signer.js';
@@ -38,6 +41,8 @@ export interface PlaygroundDeps {
   fixturesDir?: string;
   /** Clock in ms, for token iat/exp and the scenarios' relative dates. */
   now?: () => number;
+  /** For the reset of the scenario patients' suppressions (POST /playground/reset; never in production). */
+  storage?: Pick<Storage, 'forgetPatients'>;
 }
 
 export interface Playground {
@@ -94,6 +99,8 @@ export async function createPlayground(config: Config, deps: PlaygroundDeps): Pr
     logger.info({ iss: signer.iss, kid: signer.kid }, 'playground on: signing key generated at start, trusted for its own issuer only');
   } else logger.info('playground on (AUTH_MODE=off: it calls without a client JWT)');
 
+  // Never in production: createPlayground refuses to run there (above).
+  const resetAvailable = deps.storage !== undefined;
   const security = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: PLAYGROUND_CSP },
     // TLS is terminated in front of the service (docs/security.md); HSTS is that proxy's decision.
@@ -117,6 +124,7 @@ export async function createPlayground(config: Config, deps: PlaygroundDeps): Pr
       authMode: config.authMode,
       publicBaseUrls: config.publicBaseUrls,
       ...(signer ? { issuer: signer.iss, tokenLifetimeS: TOKEN_LIFETIME_S } : {}),
+      reset: resetAvailable,
       knowledge: { name: deps.knowledge.name, version: deps.knowledge.version },
     });
   });
@@ -128,6 +136,19 @@ export async function createPlayground(config: Config, deps: PlaygroundDeps): Pr
   if (signer) {
     const hosts = config.playgroundTokensForAnyHost ? [] : [loopbackOnly()];
     router.post('/playground/token', security, ...hosts, sameOriginOnly(config.publicBaseUrls), ...tokenBody(), tokenHandler(signer, config.publicBaseUrls));
+  }
+
+  // Reset: forget the suppressions of the playground's own synthetic patients (and only theirs). Never in production,
+  // whatever PLAYGROUND says: there, "the patients of a scenario" could be anyone's.
+  if (resetAvailable && deps.storage) {
+    const storage = deps.storage;
+    const hashes = playgroundPatientIds(sources).map((id) => patientHash(config.patientIdHashKey, id));
+    const hosts = config.playgroundTokensForAnyHost ? [] : [loopbackOnly()];
+    router.post('/playground/reset', security, ...hosts, sameOriginOnly(config.publicBaseUrls), async (_req, res) => {
+      const removed = await storage.forgetPatients(hashes);
+      logger.info({ patients: hashes.length, suppressionsRemoved: removed }, 'playground reset: suppressions of its scenario patients forgotten');
+      res.json({ patients: hashes.length, suppressionsRemoved: removed });
+    });
   }
 
   return { router, trustedClients: signer ? [signer.client] : [] };

@@ -77,13 +77,33 @@ export function buildScenarioList(source: Source, now: Date): PlaygroundScenario
   const list: PlaygroundScenario[] = [];
   for (const { file, scenario } of source.scenarioFiles) {
     scenario.cases.forEach((c, index) => {
-      list.push(entry(`${file}#${index}`, `scenarios/${file}`, scenario.description.trim(), c.name, hookRequest(c, now)));
+      list.push(entry(`${file}#${index}`, `scenarios/${file}`, scenario.description.trim(), c.name, hookRequest(c, now, { patientId: scenarioPatientId(file, index) })));
     });
   }
   for (const { file, request } of source.requestFiles) {
     list.push(entry(file, `requests/${file}`, 'Complete hook requests (fixtures/requests)', file, structuredClone(request)));
   }
   return list;
+}
+
+/**
+ * Each case its own synthetic patient, e.g. `pg-playground-1`: suppression is per patient, so cases sharing one
+ * would hold each other's cards back after a single dismissal. A valid FHIR id (letters, digits, '-', '.'; ≤ 64).
+ */
+export function scenarioPatientId(file: string, index: number): string {
+  const stem = file.replace(/\.ya?ml$/, '').replace(/[^A-Za-z0-9.-]+/g, '-');
+  return `pg-${stem.slice(0, 50)}-${index + 1}`;
+}
+
+/** Every patient id the playground's scenarios and request files use (what its reset may clear). */
+export function playgroundPatientIds(source: Source): string[] {
+  const ids = new Set<string>();
+  for (const { file, scenario } of source.scenarioFiles) scenario.cases.forEach((_c, index) => ids.add(scenarioPatientId(file, index)));
+  for (const { request } of source.requestFiles) {
+    const id = (request.context as { patientId?: unknown } | undefined)?.patientId;
+    if (typeof id === 'string') ids.add(id);
+  }
+  return [...ids];
 }
 
 function entry(id: string, file: string, group: string, name: string, request: Record<string, unknown>): PlaygroundScenario {

@@ -17,6 +17,8 @@ const SYSTEMS: Record<string, string> = {
   icd10cm: 'http://hl7.org/fhir/sid/icd-10-cm',
 };
 const UCUM = 'http://unitsofmeasure.org';
+/** The patient of a scenario case unless the caller names one. */
+export const DEFAULT_PATIENT_ID = 'scenario-patient';
 
 const Shorthand = z
   .object({
@@ -118,7 +120,7 @@ function roll(resource: Record<string, unknown>, now: Date): Resource {
   return JSON.parse(JSON.stringify(resource), (_k, v) => (typeof v === 'string' ? rollDate(v, now) : v)) as Resource;
 }
 
-export function medicationStatement(item: z.infer<typeof Item>, now: Date): Resource {
+export function medicationStatement(item: z.infer<typeof Item>, now: Date, patientId = DEFAULT_PATIENT_ID): Resource {
   if ('resourceType' in item) return roll(item as Record<string, unknown>, now);
   const s = item as Shorthand;
   const period: Record<string, string> = {};
@@ -128,14 +130,14 @@ export function medicationStatement(item: z.infer<typeof Item>, now: Date): Reso
     resourceType: 'MedicationStatement',
     id: s.id ?? nextId('ms'),
     status: s.status ?? (s.stopped ? 'completed' : 'active'),
-    subject: { reference: 'Patient/scenario-patient' },
+    subject: { reference: `Patient/${patientId}` },
     medicationCodeableConcept: concept(s),
     ...(Object.keys(period).length ? { effectivePeriod: period } : {}),
     ...(dosage(s) ? { dosage: dosage(s) } : {}),
   } as Resource;
 }
 
-export function draftOrder(item: z.infer<typeof Item>, now: Date): Resource {
+export function draftOrder(item: z.infer<typeof Item>, now: Date, patientId = DEFAULT_PATIENT_ID): Resource {
   if ('resourceType' in item) return roll(item as Record<string, unknown>, now);
   const s = item as Shorthand;
   return {
@@ -143,21 +145,21 @@ export function draftOrder(item: z.infer<typeof Item>, now: Date): Resource {
     id: s.id ?? nextId('draft'),
     status: s.status ?? 'draft',
     intent: 'order',
-    subject: { reference: 'Patient/scenario-patient' },
+    subject: { reference: `Patient/${patientId}` },
     authoredOn: now.toISOString().slice(0, 10),
     medicationCodeableConcept: concept(s),
     ...(dosage(s) ? { dosageInstruction: dosage(s) } : {}),
   } as Resource;
 }
 
-export function condition(item: z.infer<typeof Item>, now: Date): Resource {
+export function condition(item: z.infer<typeof Item>, now: Date, patientId = DEFAULT_PATIENT_ID): Resource {
   if ('resourceType' in item) return roll(item as Record<string, unknown>, now);
   const s = item as Shorthand;
   const cs = (system: string, code: string) => ({ coding: [{ system: `http://terminology.hl7.org/CodeSystem/${system}`, code }] });
   return {
     resourceType: 'Condition',
     id: s.id ?? nextId('cond'),
-    subject: { reference: 'Patient/scenario-patient' },
+    subject: { reference: `Patient/${patientId}` },
     clinicalStatus: cs('condition-clinical', s.clinical ?? 'active'),
     verificationStatus: cs('condition-ver-status', s.verification ?? 'confirmed'),
     code: concept(s),
@@ -167,19 +169,23 @@ export function condition(item: z.infer<typeof Item>, now: Date): Resource {
 
 const searchset = (resources: Resource[]) => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
 
-/** The complete hook request for one case (every prefetch key filled). */
-export function hookRequest(c: ScenarioCase, now: Date): Record<string, unknown> {
-  const statements = c.medications.map((m) => medicationStatement(m, now));
+/**
+ * The complete hook request for one case (every prefetch key filled). `patientId` gives the case its own patient
+ * (the playground does: suppression is per patient, so cases sharing one would hold each other's cards back).
+ */
+export function hookRequest(c: ScenarioCase, now: Date, options: { patientId?: string } = {}): Record<string, unknown> {
+  const patientId = options.patientId ?? DEFAULT_PATIENT_ID;
+  const statements = c.medications.map((m) => medicationStatement(m, now, patientId));
   const requests = statements.filter((r) => r.resourceType === 'MedicationRequest');
   const prefetch = {
-    patient: { resourceType: 'Patient', id: 'scenario-patient' },
+    patient: { resourceType: 'Patient', id: patientId },
     medications: searchset(statements.filter((r) => r.resourceType !== 'MedicationRequest')),
     medicationRequests: searchset(requests),
-    conditions: searchset(c.conditions.map((x) => condition(x, now))),
+    conditions: searchset(c.conditions.map((x) => condition(x, now, patientId))),
   };
-  const context: Record<string, unknown> = { userId: 'Practitioner/scenario-prescriber', patientId: 'scenario-patient' };
+  const context: Record<string, unknown> = { userId: 'Practitioner/scenario-prescriber', patientId };
   if (c.hook !== 'patient-view') {
-    const drafts = c.orders.map((o) => draftOrder(o, now));
+    const drafts = c.orders.map((o) => draftOrder(o, now, patientId));
     context.draftOrders = { resourceType: 'Bundle', entry: drafts.map((resource) => ({ resource })) };
     if (c.hook === 'order-select') context.selections = drafts.map((d) => `MedicationRequest/${d.id}`);
   }

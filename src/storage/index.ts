@@ -39,6 +39,11 @@ export interface Storage {
   suppression: Suppression;
   /** Rejects with StorageUnavailableError. */
   analytics(range: ReportRange): Promise<RuleAnalytics[]>;
+  /**
+   * Delete the suppressions of these patients (keyed hashes) and forget what the index holds back for them;
+   * resolves to the number of suppression rows deleted. For the playground's reset of its synthetic patients only.
+   */
+  forgetPatients(patientHashes: readonly string[]): Promise<number>;
   readiness(): Promise<{ ok: boolean; detail: string }>;
   close(): Promise<void>;
   stats(): { auditQueueDepth: number; auditDropped: number; writeFailures: number };
@@ -136,6 +141,13 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
     },
     feedback,
     suppression: index,
+    async forgetPatients(patientHashes) {
+      if (patientHashes.length === 0) return 0;
+      await gate.ready();
+      const result = await link.db.deleteFrom('suppression').where('patient_hash', 'in', [...patientHashes]).executeTakeFirst();
+      index.forgetPatients(new Set(patientHashes));
+      return Number(result.numDeletedRows);
+    },
     async analytics(range) {
       try {
         await gate.ready();

@@ -102,6 +102,13 @@ export class SuppressionIndex implements Suppression {
     }
   }
 
+  /** Forget everything held back for these patients (the playground's reset). */
+  forgetPatients(patientHashes: ReadonlySet<string>): void {
+    const patientOf = (key: string) => key.split('\u0000')[1] ?? '';
+    for (const key of this.acknowledged.keys()) if (patientHashes.has(patientOf(key))) this.acknowledged.delete(key);
+    for (const key of this.shownAtSelect.keys()) if (patientHashes.has(patientOf(key))) this.shownAtSelect.delete(key);
+  }
+
   /** Forget what can no longer hold anything back. */
   prune(now: Date): void {
     const t = now.getTime();

@@ -255,6 +255,174 @@ describe.skipIf(!HAVE_CHROMIUM)('card playground in Chromium', { timeout: 30_000
     }
   });
 
+  const focusedId = (page: Page) => page.evaluate<string>(`document.activeElement?.id ?? ''`);
+  const indicators = (page: Page) => page.locator('article.card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-indicator')));
+
+  test('editing the chart: adding an opioid to an LDN patient brings the critical card; removing it takes it away', async () => {
+    const { context, page, errors, external } = await open({ width: 1280, height: 800 });
+    await runScenario(page, 'LDN 1.5 mg alone (no card) (order-select)');
+    expect(await page.locator('article.card').count()).toBe(0);
+
+    await page.click('#add-medication');
+    await page.fill('#med-name', 'Oxycodone Hydrochloride 5 MG Oral Tablet');
+    await page.fill('#med-code', 'rxnorm:1049621');
+    await page.fill('#med-dose', '5 mg');
+    await page.selectOption('#med-status', 'active');
+    await page.fill('#med-start', '2026-10-01');
+    await page.click('#medication-editor button[type="submit"]');
+    await expect.poll(() => indicators(page)).toEqual(['critical']);
+    expect(await page.locator('#medications').innerText()).toContain('Oxycodone Hydrochloride 5 MG Oral Tablet');
+    expect(await page.locator('#medications').innerText()).toContain('Added in the playground');
+    // What was sent is what the chart shows.
+    expect(await page.locator('#request-json').textContent()).toContain('"code": "1049621"');
+
+    // Edit: the opioid was stopped long ago → no current opioid, so no critical card.
+    await page.locator('#medications li', { hasText: 'Oxycodone' }).locator('button.edit').click();
+    expect(await page.inputValue('#med-code')).toBe('rxnorm:1049621');
+    await page.selectOption('#med-status', 'completed');
+    await page.fill('#med-start', '2025-01-01');
+    await page.fill('#med-end', '2025-02-01');
+    await page.click('#medication-editor button[type="submit"]');
+    await expect.poll(() => indicators(page)).toEqual([]);
+
+    // A bad value is explained and nothing changes.
+    await page.locator('#medications li', { hasText: 'Oxycodone' }).locator('button.edit').click();
+    await page.fill('#med-dose', 'lots');
+    await page.click('#medication-editor button[type="submit"]');
+    expect(await page.locator('#medication-editor-error').innerText()).toMatch(/Dose "lots"/);
+    await page.click('#medication-editor button.cancel');
+
+    await page.locator('#medications li', { hasText: 'Oxycodone' }).locator('button.remove').click();
+    await expect.poll(() => page.locator('#medications').innerText()).not.toContain('Oxycodone');
+
+    // Conditions too: MS + spasticity added to a 4.5 mg first order turns the dosing info into the spasticity warning.
+    await runScenario(page, 'First LDN order at 4.5 mg (order-select)');
+    expect(await indicators(page)).toEqual(['info']);
+    for (const [name, code] of [['Multiple sclerosis', 'snomed:24700007'], ['Spasticity', 'snomed:221360009']]) {
+      await page.click('#add-condition');
+      await page.fill('#cond-name', name!);
+      await page.fill('#cond-code', code!);
+      await page.click('#condition-editor button[type="submit"]');
+      await expect.poll(() => page.locator('#conditions').innerText()).toContain(name!);
+    }
+    await expect.poll(() => page.locator('article.card[data-indicator="warning"]').count()).toBe(1);
+    await shot(page, 'chart-edited.png');
+    expect(errors).toEqual([]);
+    expect(external).toEqual([]);
+    await context.close();
+  });
+
+  test('keyboard only: add a medication with the editor, Enter saves, focus lands on the new entry', async () => {
+    const { context, page, errors } = await open({ width: 1280, height: 800 });
+    await page.selectOption('#scenario', { label: 'LDN 1.5 mg alone (no card) (order-select)' });
+    await page.focus('#add-medication');
+    await page.keyboard.press('Enter');
+    expect(await focusedId(page)).toBe('med-name');
+    await page.keyboard.type('Oxycodone Hydrochloride 5 MG Oral Tablet');
+    await page.keyboard.press('Tab');
+    expect(await focusedId(page)).toBe('med-code');
+    await page.keyboard.type('rxnorm:1049621');
+    await page.keyboard.press('Tab');
+    expect(await focusedId(page)).toBe('med-dose');
+    await page.keyboard.type('5 mg');
+    await page.keyboard.press('Tab');
+    expect(await focusedId(page)).toBe('med-status'); // a native select: arrow keys choose, "active" is the default
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter'); // Enter in a text field submits the form
+    await expect.poll(() => page.locator('article.card[data-indicator="critical"]').count()).toBe(1);
+    const focused = await page.evaluate<string>(`document.activeElement?.getAttribute('aria-label') ?? ''`);
+    expect(focused).toBe('Edit Oxycodone Hydrochloride 5 MG Oral Tablet');
+    // Escape closes an open editor and returns focus to what opened it.
+    await page.keyboard.press('Enter');
+    expect(await focusedId(page)).toBe('med-name');
+    await page.keyboard.press('Escape');
+    expect(await page.locator('#medication-editor').isHidden()).toBe(true);
+    expect(await page.evaluate<string>(`document.activeElement?.getAttribute('aria-label') ?? ''`)).toBe('Edit Oxycodone Hydrochloride 5 MG Oral Tablet');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test('a dismissal in one scenario leaves other scenarios alone; the held-back card is reported; the reset brings it back', async () => {
+    const { context, page, errors } = await open({ width: 1280, height: 800 });
+    expect(await page.locator('#reset-suppressions').isVisible()).toBe(true);
+    await page.click('#reset-suppressions'); // start clean whatever earlier tests dismissed
+    await expect.poll(() => page.locator('#cards-status').innerText()).toMatch(/cleared|card/);
+    await runScenario(page, 'LDN + oxycodone (order-select)');
+    expect(await indicators(page)).toEqual(['critical', 'warning']);
+    const warning = page.locator('article.card[data-indicator="warning"]');
+    await warning.locator('select.reason').selectOption({ label: 'Will monitor the patient' });
+    await warning.locator('button.dismiss').click();
+    await page.waitForSelector('#feedback-log li[data-outcome="overridden"][data-status="200"]');
+
+    // Another scenario with the same interferon-beta rule: its warning still shows.
+    await runScenario(page, 'LDN order with text-only Avonex (as the sandbox fixture sends it) → warning (order-select)');
+    expect(await indicators(page)).toEqual(['warning']);
+    expect(await page.locator('.cards__suppressed').count()).toBe(0);
+
+    // Back in the first: the warning is held back, and the page says so.
+    await runScenario(page, 'LDN + oxycodone (order-select)');
+    expect(await indicators(page)).toEqual(['critical']);
+    expect(await page.locator('.cards__suppressed').getAttribute('data-suppressed')).toBe('1');
+    expect(await page.locator('#cards-status').innerText()).toMatch(/1 card: 1 critical\. 1 card held back \(acknowledged in an earlier override/);
+    expect(await page.locator('#cards-status').innerText()).not.toMatch(/nothing to say/);
+    await shot(page, 'suppressed-reported.png');
+
+    await page.click('#reset-suppressions');
+    await expect.poll(() => indicators(page)).toEqual(['critical', 'warning']);
+    expect(await page.locator('.cards__suppressed').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  test('phone (390 px): the cards start right below the Call button', async () => {
+    const { context, page, errors } = await open({ width: 390, height: 844 }, { mobile: true });
+    await runScenario(page, 'LDN + oxycodone (order-select)');
+    const run = (await page.locator('#run').boundingBox())!;
+    const cards = (await page.locator('#cards-heading').boundingBox())!;
+    expect(cards.y - (run.y + run.height), 'distance from the Call button to the Cards heading').toBeLessThan(300);
+    expect(cards.y).toBeGreaterThan(run.y);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  describe('axe-core: no serious or critical violations', () => {
+    const AXE = path.join(PROJECT_ROOT, 'node_modules', 'axe-core', 'axe.min.js');
+    type Violation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
+
+    async function violations(url: string, viewport: { width: number; height: number }, prepare?: (page: Page) => Promise<void>): Promise<string[]> {
+      // bypassCSP: axe is injected as an inline script, which the pages' CSP (rightly) refuses.
+      const context = await browser.newContext({ viewport, bypassCSP: true });
+      try {
+        const page = await context.newPage();
+        page.setDefaultTimeout(10_000);
+        await page.goto(url);
+        if (prepare) await prepare(page);
+        await page.addScriptTag({ path: AXE });
+        const found = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations)`)) as Violation[];
+        return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')})`);
+      } finally {
+        await context.close();
+      }
+    }
+
+    const playgroundWithCards = async (page: Page) => {
+      await page.waitForSelector('body[data-ready="true"]');
+      await runScenario(page, 'LDN + oxycodone (order-select)');
+      await page.click('#add-medication'); // the editor open too
+      for (const id of ['#raw-request', '#raw-response']) await page.click(`${id} summary`);
+    };
+
+    for (const width of [1280, 390]) {
+      test(`playground at ${width} px`, async () => {
+        expect(await violations(`${base}/`, { width, height: 900 }, playgroundWithCards)).toEqual([]);
+      });
+      test(`evidence pages at ${width} px`, async () => {
+        expect(await violations(`${base}/evidence`, { width, height: 900 })).toEqual([]);
+        expect(await violations(`${base}/evidence/ldn-with-opioid`, { width, height: 900 })).toEqual([]);
+      });
+    }
+  });
+
   test('card text cannot run script: markdown renders hostile HTML as text, and the CSP blocks inline script', async () => {
     const { context, page, errors } = await open({ width: 1280, height: 800 });
     // A string, not a function: vitest would rewrite a function's dynamic import() before it reaches the page.

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_VARIABLES, ConfigError, PROJECT_ROOT, loadConfig } from '../../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, MIN_HASH_KEY_LENGTH, PROJECT_ROOT, loadConfig } from '../../src/config.js';
 
 describe('configuration from the environment', () => {
   test('has safe development defaults', () => {
@@ -54,8 +54,28 @@ describe('configuration from the environment', () => {
   });
 
   test('production closes CORS unless origins are configured', () => {
-    const c = loadConfig({ NODE_ENV: 'production', PATIENT_ID_HASH_KEY: 'k', PUBLIC_BASE_URL: 'https://cds.example.org' });
+    const c = loadConfig({ NODE_ENV: 'production', PATIENT_ID_HASH_KEY: 'k'.repeat(32), PUBLIC_BASE_URL: 'https://cds.example.org' });
     expect(c.corsOrigins).toEqual([]);
+  });
+
+  test('BODY_LIMIT must be a size: a word is named as the problem, not left for the body parser to crash on', () => {
+    expect(() => loadConfig({ BODY_LIMIT: 'lots' })).toThrow(/^Invalid configuration: BODY_LIMIT: must be a size/);
+    for (const ok of ['5mb', '500kb', '1024', '1.5MB', '10 kb']) expect(loadConfig({ BODY_LIMIT: ok }).bodyLimit).toBe(ok);
+    for (const bad of ['', 'mb', '-1mb', '5 parsecs']) expect(() => loadConfig({ BODY_LIMIT: bad }), bad).toThrow(/BODY_LIMIT/);
+  });
+
+  test('PATIENT_ID_HASH_KEY in production must be long enough to keep patient hashes unguessable', () => {
+    const production = { NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://cds.example.org' };
+    expect(() => loadConfig({ ...production, PATIENT_ID_HASH_KEY: 'x' })).toThrow(/^Invalid configuration: PATIENT_ID_HASH_KEY: must be at least 32 characters/);
+    expect(() => loadConfig({ ...production, PATIENT_ID_HASH_KEY: 'k'.repeat(MIN_HASH_KEY_LENGTH - 1) })).toThrow(/PATIENT_ID_HASH_KEY/);
+    expect(loadConfig({ ...production, PATIENT_ID_HASH_KEY: 'k'.repeat(MIN_HASH_KEY_LENGTH) }).patientIdHashKey).toHaveLength(32);
+    // Development keeps accepting a short key (its default is a fixed, documented one anyway).
+    expect(loadConfig({ PATIENT_ID_HASH_KEY: 'x' }).patientIdHashKey).toBe('x');
+  });
+
+  test('one problem is one line; several are listed one per line', () => {
+    expect(() => loadConfig({ PORT: 'abc' })).toThrow(/^Invalid configuration: PORT: [^\n]+$/);
+    expect(() => loadConfig({ PORT: 'abc', BODY_LIMIT: 'lots' })).toThrow(/^Invalid configuration:\n {2}- PORT: .+\n {2}- BODY_LIMIT: /);
   });
 
   test('accepts several public base URLs and trims trailing slashes', () => {
@@ -80,7 +100,7 @@ describe('configuration from the environment', () => {
 
   test('metrics: open on the public port in development, off there in production unless a token is set', () => {
     expect(loadConfig({}).metrics).toEqual({ onPublicPort: true, detailedReasons: false });
-    const prod = { NODE_ENV: 'production', PATIENT_ID_HASH_KEY: 'k', PUBLIC_BASE_URL: 'https://cds.example.org' };
+    const prod = { NODE_ENV: 'production', PATIENT_ID_HASH_KEY: 'k'.repeat(32), PUBLIC_BASE_URL: 'https://cds.example.org' };
     expect(loadConfig(prod).metrics).toEqual({ onPublicPort: false, detailedReasons: false });
     expect(loadConfig({ ...prod, METRICS_TOKEN: 'm'.repeat(16) }).metrics).toEqual({ token: 'm'.repeat(16), onPublicPort: true, detailedReasons: true });
     expect(loadConfig({ ...prod, METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, onPublicPort: false, detailedReasons: true });

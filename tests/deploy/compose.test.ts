@@ -175,7 +175,7 @@ describe('the HAPI loader', () => {
 
 /** The compose environment with interpolations filled (secrets as test values), for loadConfig. */
 export function resolvedEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[^}]+\}/g, 'from-env')]));
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[^}]+\}/g, 'from-env-a-placeholder-of-32-chars-or-more')]));
 }
 
 test('the Dockerfile exists and builds as a non-root user', () => {

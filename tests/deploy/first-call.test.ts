@@ -52,7 +52,7 @@ beforeAll(async () => {
   expect(init.code).toBe(0);
   // The compose trusted-clients file, unchanged, next to the JWKS mint-token wrote (as in config/ on the host).
   cpSync(path.join(PROJECT_ROOT, 'config/trusted-clients.compose.yaml'), path.join(dir, 'config', 'trusted-clients.compose.yaml'));
-  const env = Object.fromEntries(Object.entries(compose.services['ldn-cds']!.environment).map(([k, v]) => [k, String(v).replace(/\$\{[^}]+\}/g, 'test-secret')]));
+  const env = Object.fromEntries(Object.entries(compose.services['ldn-cds']!.environment).map(([k, v]) => [k, String(v).replace(/\$\{[^}]+\}/g, 'test-secret-of-at-least-32-characters')]));
   delete env.DATABASE_URL; // no PostgreSQL/Redis here: in-memory SQLite and replay cache stand in
   delete env.REDIS_URL;
   const config = loadConfig({ ...env, TRUSTED_CLIENTS: path.join(dir, 'config', 'trusted-clients.compose.yaml'), SQLITE_PATH: ':memory:', LOG_LEVEL: 'silent' });

@@ -57,6 +57,9 @@ beforeAll(async () => {
     const declared = (handle.metrics.registry.getSingleMetric(m.name) as unknown as { labelNames?: string[] }).labelNames ?? [];
     registry.set(m.name, { type: String(m.type), labels: new Set([...declared, ...m.values.flatMap((v) => Object.keys(v.labels))]) });
   }
+  // Auth refusals live in their own registries (detailed or coarse, chosen per scrape: src/http/metrics.ts).
+  const auth = handle.metrics.authFailures as unknown as { name: string; labelNames: string[] };
+  registry.set(auth.name, { type: 'counter', labels: new Set(auth.labelNames) });
 });
 afterAll(() => handle.close());
 

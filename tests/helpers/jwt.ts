@@ -3,6 +3,7 @@
  * tokens), trusted-client files, a log capture, and a tiny express app that mounts the auth middleware
  * on the three CDS Hooks routes.
  */
+import { expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -135,7 +136,7 @@ export function createAuthTestApp(auth: AuthService): Express {
   return app;
 }
 
-/** The body every refusal must carry: generic, no reason. */
+/** The body every refusal must carry: generic, no reason; diagnostics name the class of check and the docs (src/auth/refusal.ts). */
 export function unauthorizedBody(code: 'login' | 'transient' = 'login') {
-  return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, details: { text: 'Unauthorized' } }] };
+  return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, details: { text: 'Unauthorized' }, diagnostics: expect.stringContaining('docs/security.md') }] };
 }

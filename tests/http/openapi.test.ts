@@ -236,6 +236,16 @@ describe('real responses match the declared ones', () => {
     expectDeclared(res, '/cds-services/{id}', 'post');
   });
 
+  test('a hook call 200 that held a card back carries the declared extension', async () => {
+    const first = await call(fixture()).expect(200);
+    const warning = (first.body.cards as { uuid: string; indicator: string; overrideReasons?: { code: string }[] }[]).find((c) => c.indicator === 'warning' && c.overrideReasons?.some((r) => r.code === 'will-monitor'))!;
+    const reason = warning.overrideReasons!.find((r) => r.code === 'will-monitor');
+    await request(h.app).post('/cds-services/ldn-order-check/feedback').send({ feedback: [{ card: warning.uuid, outcome: 'overridden', overrideReason: { reason }, outcomeTimestamp: new Date().toISOString() }] }).expect(200);
+    const res = await call({ ...fixture(), hookInstance: '7f1c2f4e-1d6b-4b7e-9a39-4d0c8f5b2a11' }).expect(200);
+    expect(res.body.extension).toEqual({ 'ldn-cds.suppressed': 1 });
+    expectDeclared(res, '/cds-services/{id}', 'post');
+  });
+
   test('400, 404, 412, 413 and 415 are OperationOutcomes', async () => {
     const { hookInstance: _drop, ...noInstance } = fixture();
     const bad = await call(noInstance).expect(400);

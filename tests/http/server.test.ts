@@ -73,7 +73,7 @@ describe('server process', () => {
   });
 
   test('PLAYGROUND=on in production: a one-line start-up error naming the variable, exit 2', async () => {
-    const env = { ...process.env, NODE_ENV: 'production', PLAYGROUND: 'on', PUBLIC_BASE_URL: 'https://cds.example.org', PATIENT_ID_HASH_KEY: 'k', HOST: '127.0.0.1', PORT: '0' };
+    const env = { ...process.env, NODE_ENV: 'production', PLAYGROUND: 'on', PUBLIC_BASE_URL: 'https://cds.example.org', PATIENT_ID_HASH_KEY: 'k'.repeat(32), HOST: '127.0.0.1', PORT: '0' };
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (c) => (err += c));

@@ -169,3 +169,84 @@ describe('display', () => {
     expect(ehr.cardCountText([])).toMatch(/No cards/);
   });
 });
+
+describe('editing the chart', () => {
+  const oxycodone = { name: 'Oxycodone Hydrochloride 5 MG Oral Tablet', code: 'rxnorm:1049621', dose: '5 mg', status: 'active', start: '2026-10-01', end: '' };
+  const indicators = async (state: ehr.EhrState) => (await cardsFor(ehr.buildRequest(state, state.hook))).map((c) => `${c.indicator}`);
+
+  test('adding an opioid as a coded MedicationStatement brings the critical card; removing it takes it away', async () => {
+    const state = ehr.stateFromRequest(hookRequest(demoCase('LDN 1.5 mg alone (no card)'), NOW));
+    expect(await indicators(state)).toEqual([]);
+    const added = ehr.saveMedication(state, undefined, oxycodone);
+    expect(added.ref).toMatch(/^MedicationStatement\/playground-/);
+    const resource = ehr.chartOf(added.state).medications.find((m) => `${m.resourceType}/${m.id}` === added.ref)!;
+    expect(resource).toMatchObject({
+      status: 'active',
+      subject: { reference: `Patient/${state.patientId}` },
+      medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1049621' }], text: oxycodone.name },
+      effectivePeriod: { start: '2026-10-01' },
+      dosage: [{ doseAndRate: [{ doseQuantity: { value: 5, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } }] }],
+    });
+    expect(ehr.chartOf(state).medications).toHaveLength(0); // the old state is untouched
+    expect(await indicators(added.state)).toEqual(['critical']);
+    expect(ehr.medicationFields(resource)).toEqual(oxycodone);
+
+    const stopped = ehr.saveMedication(added.state, added.ref, { ...oxycodone, status: 'completed', start: '2025-01-01', end: '2025-02-01' });
+    expect(await indicators(stopped.state)).toEqual([]);
+    expect(await indicators(ehr.removeFromChart(added.state, added.ref))).toEqual([]);
+  });
+
+  test('an edit keeps what the form does not show (sig, timing) and changes what it does', () => {
+    const state = ehr.stateFromRequest(hookRequest(demoCase('LDN + oxycodone'), NOW));
+    const med = ehr.chartOf(state).medications[0]!;
+    const ref = `${med.resourceType}/${med.id}`;
+    const fields = ehr.medicationFields(med);
+    expect(fields.code).toBe('rxnorm:1049621');
+    const { state: next } = ehr.saveMedication(state, ref, { ...fields, dose: '10 mg' });
+    const edited = ehr.chartOf(next).medications[0]! as { dosage: { text?: string; doseAndRate: unknown[] }[] };
+    expect(edited.dosage[0]!.text).toBe('1 tablet by mouth every 6 hours as needed for pain');
+    expect(ehr.doseText(edited)).toBe('10 mg');
+  });
+
+  test('conditions: MS and spasticity added to a 4.5 mg first order give the spasticity dose warning', async () => {
+    let state = ehr.stateFromRequest(hookRequest(demoCase('First LDN order at 4.5 mg'), NOW));
+    expect(await indicators(state)).toEqual(['info']);
+    state = ehr.saveCondition(state, undefined, { name: 'Multiple sclerosis', code: 'snomed:24700007', clinicalStatus: 'active', onset: '' }).state;
+    state = ehr.saveCondition(state, undefined, { name: 'Spasticity', code: 'snomed:221360009', clinicalStatus: 'active', onset: '2024-11-03' }).state;
+    const cards = await cardsFor(ehr.buildRequest(state, 'order-select'));
+    expect(cards.map((c) => c.indicator)).toContain('warning');
+    const spasticity = ehr.chartOf(state).conditions[1]!;
+    expect(ehr.conditionFields(spasticity)).toEqual({ name: 'Spasticity', code: 'snomed:221360009', clinicalStatus: 'active', onset: '2024-11-03' });
+    // Resolving it takes the warning away.
+    const resolved = ehr.saveCondition(state, `Condition/${spasticity.id}`, { ...ehr.conditionFields(spasticity), clinicalStatus: 'resolved' }).state;
+    expect((await cardsFor(ehr.buildRequest(resolved, 'order-select'))).map((c) => c.indicator)).not.toContain('warning');
+  });
+
+  test('unusable values are refused with a message naming the field; nothing is changed', () => {
+    const state = ehr.stateFromRequest(hookRequest(demoCase('LDN 1.5 mg alone (no card)'), NOW));
+    expect(() => ehr.saveMedication(state, undefined, { ...oxycodone, name: '', code: '' })).toThrow(/give a name or a code/);
+    expect(() => ehr.saveMedication(state, undefined, { ...oxycodone, code: 'oxy' })).toThrow(/Code "oxy": write it as rxnorm:/);
+    expect(() => ehr.saveMedication(state, undefined, { ...oxycodone, dose: 'lots' })).toThrow(/Dose "lots"/);
+    expect(() => ehr.saveMedication(state, undefined, { ...oxycodone, status: 'taken' })).toThrow(/Status "taken"/);
+    expect(() => ehr.saveMedication(state, undefined, { ...oxycodone, start: '1/10/2026' })).toThrow(/Start date "1\/10\/2026": use YYYY-MM-DD/);
+    expect(() => ehr.saveMedication(state, undefined, { ...oxycodone, start: '2026-02-01', end: '2026-01-01' })).toThrow(/End date is before/);
+    expect(() => ehr.saveCondition(state, undefined, { name: 'MS', code: '', clinicalStatus: 'gone', onset: '' })).toThrow(/Clinical status "gone"/);
+    expect(() => ehr.saveMedication(state, 'MedicationStatement/nope', oxycodone)).toThrow(/not in the chart/);
+    expect(() => ehr.removeFromChart(state, 'Condition/nope')).toThrow(/not in the chart/);
+    expect(ehr.parseCode('http://example.org/cs|X1')).toEqual({ system: 'http://example.org/cs', code: 'X1' });
+    expect(ehr.codeText({ system: 'http://example.org/cs', code: 'X1' })).toBe('http://example.org/cs|X1');
+  });
+});
+
+describe('held-back cards', () => {
+  test('the count comes from the response extension, and the text never says "nothing to say" when cards were held back', () => {
+    expect(ehr.suppressedCount({ cards: [] })).toBe(0);
+    expect(ehr.suppressedCount({ cards: [], extension: { 'ldn-cds.suppressed': 2 } })).toBe(2);
+    expect(ehr.suppressedCount({ cards: [], extension: { 'ldn-cds.suppressed': 'x' } })).toBe(0);
+    expect(ehr.cardCountText([])).toBe('No cards: the service found nothing to say.');
+    expect(ehr.cardCountText([], 1)).toBe('No cards shown: 1 card held back (acknowledged in an earlier override for this patient).');
+    expect(ehr.cardCountText([{ indicator: 'critical' }], 2, 'order-sign')).toBe(
+      '1 card: 1 critical. 2 cards held back (acknowledged in an earlier override or already shown at order-select).',
+    );
+  });
+});

@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
+import express from 'express';
+import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createApp, type AppHandle } from '../../src/app.js';
 import { PROJECT_ROOT, testConfig } from '../../src/config.js';
@@ -85,6 +87,7 @@ describe('PLAYGROUND=on, AUTH_MODE=required', () => {
       publicBaseUrls: [BASE],
       issuer: `${BASE}/playground`,
       tokenLifetimeS: 120,
+      reset: true,
       knowledge: { name: knowledge.name, version: knowledge.version },
     });
   });
@@ -93,7 +96,7 @@ describe('PLAYGROUND=on, AUTH_MODE=required', () => {
     const res = await request(h.app).get('/playground/scenarios').expect(200);
     const list = res.body.scenarios as PlaygroundScenario[];
     expect(list.length).toBeGreaterThan(40);
-    expect(list[0]).toMatchObject({ id: 'playground.yaml#0', file: 'scenarios/playground.yaml', name: 'LDN + oxycodone', hook: 'order-select', patient: { id: 'scenario-patient' } });
+    expect(list[0]).toMatchObject({ id: 'playground.yaml#0', file: 'scenarios/playground.yaml', name: 'LDN + oxycodone', hook: 'order-select', patient: { id: 'pg-playground-1' } });
     const first = list[0]!;
     expect(first.medications).toHaveLength(2);
     expect(first.conditions).toHaveLength(1);
@@ -101,6 +104,11 @@ describe('PLAYGROUND=on, AUTH_MODE=required', () => {
     expect(list.some((s) => s.file === 'scenarios/ldn-ms-spasticity.yaml' && /4\.5 mg/.test(s.name))).toBe(true);
     const fixture = list.find((s) => s.file === 'requests/order-select-ldn-oxycodone.json')!;
     expect(fixture.patient).toEqual({ id: 'ldn-demo-1', name: 'Alex Rivera', gender: 'female', birthDate: '1980-05-17' });
+    // Each scenario case is its own patient: one dismissal must not hold cards back in another scenario.
+    const scenarioCases = list.filter((s) => s.file.startsWith('scenarios/'));
+    expect(new Set(scenarioCases.map((s) => s.patient.id)).size).toBe(scenarioCases.length);
+    for (const s of scenarioCases) expect(s.patient.id).toMatch(/^pg-[A-Za-z0-9.-]+-\d+$/);
+    expect(JSON.stringify(first.request)).not.toContain('scenario-patient');
     const ids = new Set<string>();
     for (const s of list) {
       expect(Object.keys(s).sort()).toEqual(['conditions', 'draftOrders', 'file', 'group', 'hook', 'id', 'medications', 'name', 'patient', 'request']);
@@ -264,7 +272,7 @@ describe('PLAYGROUND=on, AUTH_MODE=off', () => {
     try {
       await request(h.app).get('/').expect(200);
       const config = await request(h.app).get('/playground/config').expect(200);
-      expect(config.body).toEqual({ authMode: 'off', publicBaseUrls: [BASE], knowledge: { name: knowledge.name, version: knowledge.version } });
+      expect(config.body).toEqual({ authMode: 'off', publicBaseUrls: [BASE], reset: true, knowledge: { name: knowledge.name, version: knowledge.version } });
       await request(h.app).post('/playground/token').set('content-type', 'application/json').send({ aud: SERVICE }).expect(404);
     } finally {
       await h.close();
@@ -322,5 +330,57 @@ describe('playground tokens and the network', () => {
     expect(testConfig({ PLAYGROUND: 'on' }).playgroundTokensForAnyHost).toBe(true);
     expect(testConfig({}).playgroundTokensForAnyHost).toBe(false);
     expect(testConfig({}).playground).toBe(true);
+  });
+});
+
+describe('suppression in the playground', () => {
+  /** The demo case's request, as the page sends it. */
+  async function demo(h: AppHandle, name: string): Promise<Record<string, unknown>> {
+    const list = (await request(h.app).get('/playground/scenarios').expect(200)).body.scenarios as PlaygroundScenario[];
+    return list.find((s) => s.name === name)!.request;
+  }
+  const call = (h: AppHandle, body: Record<string, unknown>) => request(h.app).post('/cds-services/ldn-order-check').send({ ...body, hookInstance: randomUUID() }).expect(200);
+  test('a held-back card is counted in the response extension, other scenarios are untouched, and the reset brings it back', async () => {
+    const h = await appWith({ AUTH_MODE: 'off', PLAYGROUND: 'on' });
+    try {
+      const oxy = await demo(h, 'LDN + oxycodone');
+      const first = await call(h, oxy);
+      expect(first.body.extension).toBeUndefined();
+      const warning = (first.body.cards as { uuid: string; indicator: string; overrideReasons?: { system: string; code: string }[] }[]).find((c) => c.indicator === 'warning')!;
+      const monitor = warning.overrideReasons!.find((r) => r.code === 'will-monitor')!;
+      await request(h.app)
+        .post('/cds-services/ldn-order-check/feedback')
+        .send({ feedback: [{ card: warning.uuid, outcome: 'overridden', overrideReason: { reason: monitor }, outcomeTimestamp: new Date().toISOString() }] })
+        .expect(200);
+
+      const again = await call(h, oxy);
+      expect(again.body.cards.map((c: { indicator: string }) => c.indicator)).toEqual(['critical']);
+      expect(again.body.extension).toEqual({ 'ldn-cds.suppressed': 1 });
+
+      // The same interferon-beta rule for another scenario's patient still shows.
+      const list = (await request(h.app).get('/playground/scenarios').expect(200)).body.scenarios as PlaygroundScenario[];
+      const other = list.find((s) => s.file === 'scenarios/ldn-with-interferon-beta.yaml' && s.hook === 'order-select')!;
+      const otherCall = await call(h, other.request);
+      expect(otherCall.body.cards.map((c: { indicator: string }) => c.indicator)).toContain('warning');
+      expect(otherCall.body.extension).toBeUndefined();
+
+      // Reset: same-origin POST from this machine; the card is back and nothing is reported held back.
+      const reset = await request(h.app).post('/playground/reset').expect(200);
+      expect(reset.body).toMatchObject({ suppressionsRemoved: 1 });
+      expect(reset.body.patients).toBeGreaterThan(40);
+      const after = await call(h, oxy);
+      expect(after.body.cards.map((c: { indicator: string }) => c.indicator)).toEqual(['critical', 'warning']);
+      expect(after.body.extension).toBeUndefined();
+
+      await request(h.app).post('/playground/reset').set('origin', 'https://evil.example').expect(403);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('the reset does not exist in production: the playground itself refuses to run there', async () => {
+    const config = { ...testConfig({ PLAYGROUND: 'on' }), env: 'production' as const };
+    const storage = { forgetPatients: async () => 99 };
+    await expect(createPlayground(config, { logger: createLogger('silent'), knowledge, storage })).rejects.toThrow(/PLAYGROUND: "on" is refused when NODE_ENV=production/);
   });
 });

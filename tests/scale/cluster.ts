@@ -106,7 +106,7 @@ export async function startCluster(options: { replicas: number; syncIntervalS: n
     TRUSTED_CLIENTS: path.join(dir, 'trusted-clients.yaml'),
     DATABASE_URL: withSchema(process.env.DATABASE_URL!, schema),
     REDIS_URL: process.env.REDIS_URL!,
-    PATIENT_ID_HASH_KEY: 'scale-test-hash-key',
+    PATIENT_ID_HASH_KEY: 'scale-test-hash-key-of-at-least-32-chars',
     ADMIN_TOKEN,
     STORAGE_SYNC_INTERVAL_S: String(options.syncIntervalS),
   };

@@ -30,7 +30,7 @@ beforeAll(async () => {
 
 async function app(env: NodeJS.ProcessEnv, production = false): Promise<AppHandle> {
   const base = { AUTH_MODE: 'required', TRUSTED_CLIENTS: clientsFile, PUBLIC_BASE_URL: BASE, SQLITE_PATH: ':memory:', LOG_LEVEL: 'silent', ...env };
-  const config = production ? loadConfig({ NODE_ENV: 'production', PATIENT_ID_HASH_KEY: 'test-only-hash-key', ...base }) : testConfig(base);
+  const config = production ? loadConfig({ NODE_ENV: 'production', PATIENT_ID_HASH_KEY: 'test-only-hash-key-of-at-least-32-characters', ...base }) : testConfig(base);
   return createApp(config, { knowledge: testKnowledge(), logger: captureLogs().logger, authNow: () => NOW_MS });
 }
 

@@ -162,7 +162,7 @@ describe.skipIf(!capturesPresent)('CDS Hooks Sandbox captures', () => {
       expect(dev.audienceBaseUrls).toEqual(['http://127.0.0.1:3001', 'http://localhost:3001', 'http://[::1]:3001', 'https://cds.example.org']);
       expect(dev.publicBaseUrls).toEqual(['http://127.0.0.1:3001', 'https://cds.example.org']);
       expect(testConfig({ PUBLIC_BASE_URL: 'http://127.0.0.1:3001' }).audienceBaseUrls).toEqual(['http://127.0.0.1:3001']);
-      const production = loadConfig({ NODE_ENV: 'production', PATIENT_ID_HASH_KEY: 'k', PUBLIC_BASE_URL: 'http://localhost:3001' });
+      const production = loadConfig({ NODE_ENV: 'production', PATIENT_ID_HASH_KEY: 'k'.repeat(32), PUBLIC_BASE_URL: 'http://localhost:3001' });
       expect(production.audienceBaseUrls).toEqual(['http://localhost:3001']);
     });
   });

@@ -20,7 +20,7 @@ function productionConfig(overrides: NodeJS.ProcessEnv = {}): Config {
   return loadConfig({
     NODE_ENV: 'production',
     LOG_LEVEL: 'silent',
-    PATIENT_ID_HASH_KEY: 'test-only-hash-key',
+    PATIENT_ID_HASH_KEY: 'test-only-hash-key-of-at-least-32-characters',
     PUBLIC_BASE_URL: 'https://cds.example.org',
     ...overrides,
   });

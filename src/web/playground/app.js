@@ -21,6 +21,12 @@ const app = {
   cards: [],
   serviceId: null,
   busy: false,
+  /** A change arrived while a call was running: call again when it ends (the latest chart wins). */
+  rerun: false,
+  /** The chart entry being edited in a form: { kind: 'medication' | 'condition', ref?: string, trigger?: Element }. */
+  editing: null,
+  /** Refs edited in this page → the note shown on them. */
+  edited: new Map(),
 };
 
 // ------------------------------------------------------------------------------------------------------------
@@ -138,7 +144,8 @@ function authNote(path) {
 // ------------------------------------------------------------------------------------------------------------
 // Chart
 
-function renderResourceList(listId, resources, emptyText, { changed } = {}) {
+/** `notes`: ref → the note shown on a changed entry. `kind`: 'medication' | 'condition' makes entries editable. */
+function renderResourceList(listId, resources, emptyText, { notes, kind } = {}) {
   const list = $(listId);
   list.replaceChildren();
   if (resources.length === 0) {
@@ -153,12 +160,20 @@ function renderResourceList(listId, resources, emptyText, { changed } = {}) {
       { className: 'facts' },
       facts.flatMap(([label, value]) => [h('dt', { text: label }), h('dd', { text: value, 'data-fact': label.toLowerCase() })]),
     );
-    const isChanged = Boolean(changed && changed.has(ref));
+    const note = notes && ref ? notes.get(ref) : undefined;
+    const tools =
+      kind && ref
+        ? h('div', { className: 'resource__tools' }, [
+            h('button', { type: 'button', className: 'button button--quiet edit', 'aria-label': `Edit ${title}`, text: 'Edit', onclick: (e) => openEditor(kind, ref, e.currentTarget) }),
+            h('button', { type: 'button', className: 'button button--quiet remove', 'aria-label': `Remove ${title}`, text: 'Remove', onclick: () => removeEntry(kind, ref, title) }),
+          ])
+        : null;
     list.appendChild(
-      h('li', { className: `resource${isChanged ? ' resource--changed' : ''}`, 'data-ref': ref }, [
+      h('li', { className: `resource${note ? ' resource--changed' : ''}`, 'data-ref': ref }, [
         h('p', { className: 'resource__title', text: title }),
         dl,
-        isChanged ? h('p', { className: 'resource__note', text: 'Changed by the accepted suggestion' }) : null,
+        note ? h('p', { className: 'resource__note', text: note }) : null,
+        tools,
       ]),
     );
   }
@@ -178,12 +193,114 @@ function renderChart(changedRefs) {
   const origin = app.source?.kind === 'scenario' ? `Scenario: ${app.source.scenario.name} · fixtures/${app.source.scenario.file}` : 'Pasted hook request';
   banner.append(h('p', { className: 'banner__name', text: p.name }), h('p', { className: 'banner__facts', text: bits.join(' · ') }), h('p', { className: 'banner__origin', text: origin }));
 
-  const changed = new Set(changedRefs ?? []);
-  renderResourceList('orders', state.draftOrders, 'No draft orders.', { changed });
+  const changed = new Map((changedRefs ?? []).map((ref) => [ref, 'Changed by the accepted suggestion']));
+  renderResourceList('orders', state.draftOrders, 'No draft orders.', { notes: changed });
   const chart = ehr.chartOf(state);
-  renderResourceList('medications', chart.medications, 'No medications in the prefetch.');
-  renderResourceList('conditions', chart.conditions, 'No conditions in the prefetch.');
+  const notes = new Map([...app.edited, ...changed]);
+  renderResourceList('medications', chart.medications, 'No medications in the prefetch.', { notes, kind: 'medication' });
+  renderResourceList('conditions', chart.conditions, 'No conditions in the prefetch.', { notes, kind: 'condition' });
+  $('add-medication').disabled = false;
+  $('add-condition').disabled = false;
   previewRequest();
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Chart editor: add, edit and remove medications and conditions; each change re-runs the hook
+
+const EDITORS = {
+  medication: {
+    form: 'medication-editor',
+    legend: 'medication-editor-legend',
+    error: 'medication-editor-error',
+    add: 'add-medication',
+    list: 'medications',
+    fields: { name: 'med-name', code: 'med-code', dose: 'med-dose', status: 'med-status', start: 'med-start', end: 'med-end' },
+    read: (resource) => ehr.medicationFields(resource),
+    save: (state, ref, fields) => ehr.saveMedication(state, ref, fields),
+    statuses: (resource) => ehr.MEDICATION_STATUSES[resource?.resourceType === 'MedicationRequest' ? 'MedicationRequest' : 'MedicationStatement'],
+    statusField: 'status',
+    noun: 'medication',
+  },
+  condition: {
+    form: 'condition-editor',
+    legend: 'condition-editor-legend',
+    error: 'condition-editor-error',
+    add: 'add-condition',
+    list: 'conditions',
+    fields: { name: 'cond-name', code: 'cond-code', clinicalStatus: 'cond-status', onset: 'cond-onset' },
+    read: (resource) => ehr.conditionFields(resource),
+    save: (state, ref, fields) => ehr.saveCondition(state, ref, fields),
+    statuses: () => ehr.CONDITION_CLINICAL_STATUSES,
+    statusField: 'clinicalStatus',
+    noun: 'condition',
+  },
+};
+
+function chartResource(ref) {
+  const chart = ehr.chartOf(app.state);
+  return [...chart.medications, ...chart.conditions].find((r) => `${r.resourceType}/${r.id}` === ref);
+}
+
+function openEditor(kind, ref, trigger) {
+  if (!app.state) return;
+  closeEditors();
+  const spec = EDITORS[kind];
+  const resource = ref ? chartResource(ref) : undefined;
+  const values = spec.read(resource);
+  const statusSelect = $(spec.fields[spec.statusField]);
+  statusSelect.replaceChildren(...spec.statuses(resource).map((st) => h('option', { value: st, text: st })));
+  for (const [field, id] of Object.entries(spec.fields)) $(id).value = values[field] ?? '';
+  setText(spec.legend, ref ? `Edit ${spec.noun}: ${ehr.describeResource(resource).title}` : `Add ${spec.noun}`);
+  $(spec.error).hidden = true;
+  $(spec.form).hidden = false;
+  app.editing = { kind, ref, trigger: trigger ?? $(spec.add) };
+  $(spec.fields.name).focus();
+}
+
+function closeEditors({ restoreFocus = false } = {}) {
+  const editing = app.editing;
+  for (const spec of Object.values(EDITORS)) $(spec.form).hidden = true;
+  app.editing = null;
+  if (restoreFocus && editing?.trigger?.isConnected) editing.trigger.focus();
+}
+
+function saveEditor(kind) {
+  const spec = EDITORS[kind];
+  const editing = app.editing;
+  if (!editing || editing.kind !== kind) return;
+  const fields = Object.fromEntries(Object.entries(spec.fields).map(([field, id]) => [field, $(id).value]));
+  let result;
+  try {
+    result = spec.save(app.state, editing.ref, fields);
+  } catch (error) {
+    const box = $(spec.error);
+    box.textContent = error.message;
+    box.hidden = false;
+    return;
+  }
+  app.state = result.state;
+  app.edited.set(result.ref, editing.ref ? 'Edited in the playground' : 'Added in the playground');
+  closeEditors();
+  renderChart();
+  const edit = [...$(spec.list).querySelectorAll('li')].find((li) => li.dataset.ref === result.ref)?.querySelector('button.edit');
+  (edit ?? $(spec.add)).focus();
+  chartChanged(`${editing.ref ? 'Saved' : 'Added'} ${spec.noun} “${fields.name || fields.code}”.`);
+}
+
+function removeEntry(kind, ref, title) {
+  if (!app.state) return;
+  closeEditors();
+  app.state = ehr.removeFromChart(app.state, ref);
+  app.edited.delete(ref);
+  renderChart();
+  $(EDITORS[kind].add).focus();
+  chartChanged(`Removed ${EDITORS[kind].noun} “${title}”.`);
+}
+
+/** The chart changed: say so, then call the hook again as the EHR would. */
+function chartChanged(what) {
+  status(`${what} Calling the service again…`);
+  void runHook();
 }
 
 function previewRequest() {
@@ -217,6 +334,8 @@ function loadSource(source) {
   const request = source.kind === 'scenario' ? source.scenario.request : source.request;
   app.source = source;
   app.state = ehr.stateFromRequest(request);
+  app.edited = new Map();
+  closeEditors();
   $('hook').value = app.state.hook;
   const pasted = $('scenario').querySelector('option[value="pasted"]');
   if (pasted) {
@@ -232,6 +351,7 @@ function loadSource(source) {
 
 function clearCards(message) {
   app.cards = [];
+  app.suppressed = 0;
   $('cards').replaceChildren();
   status(message);
   showJson('response-json', 'response-line', '', undefined);
@@ -241,7 +361,11 @@ function clearCards(message) {
 // Calling the service and showing cards
 
 async function runHook({ focusCards = false } = {}) {
-  if (!app.state || app.busy) return;
+  if (!app.state) return;
+  if (app.busy) {
+    app.rerun = true;
+    return;
+  }
   const hook = $('hook').value;
   const serviceId = ehr.serviceFor(hook, app.services);
   if (!serviceId) {
@@ -271,15 +395,21 @@ async function runHook({ focusCards = false } = {}) {
     }
     app.serviceId = serviceId;
     app.cards = Array.isArray(result.json?.cards) ? result.json.cards : [];
+    app.suppressed = ehr.suppressedCount(result.json);
+    app.hook = hook;
     renderCards();
     const top = app.cards[0];
-    status(`${ehr.cardCountText(app.cards)}${top ? `. First: ${INDICATORS[top.indicator]?.label ?? top.indicator}: ${top.summary}` : ''}`);
+    status(`${ehr.cardCountText(app.cards, app.suppressed, hook)}${top ? ` First: ${INDICATORS[top.indicator]?.label ?? top.indicator}: ${top.summary}` : ''}`);
   } catch (error) {
     status(`Error: ${error.message}`);
     $('cards').replaceChildren(h('p', { className: 'notice notice--error', text: error.message }));
   } finally {
     setBusy(false);
     if (focusCards) $('cards-heading').focus();
+  }
+  if (app.rerun) {
+    app.rerun = false;
+    await runHook();
   }
 }
 
@@ -292,11 +422,18 @@ function setBusy(busy) {
 function renderCards() {
   const container = $('cards');
   container.replaceChildren();
+  const held = app.suppressed ? ehr.suppressedText(app.suppressed, app.hook) : '';
+  const resetHint = held && app.config?.reset ? ' “Reset suppressions” shows them again.' : '';
   if (app.cards.length === 0) {
-    container.appendChild(h('p', { className: 'cards__empty', text: 'No cards. (An EHR shows nothing.)' }));
+    container.appendChild(
+      held
+        ? h('p', { className: 'notice notice--warning cards__suppressed', 'data-suppressed': String(app.suppressed), text: `No cards shown: ${held}${resetHint}` })
+        : h('p', { className: 'cards__empty', text: 'No cards. (An EHR shows nothing.)' }),
+    );
     return;
   }
   app.cards.forEach((card, index) => container.appendChild(cardElement(card, index)));
+  if (held) container.appendChild(h('p', { className: 'notice notice--warning cards__suppressed', 'data-suppressed': String(app.suppressed), text: `${held}${resetHint}` }));
 }
 
 function cardElement(card, index) {
@@ -397,7 +534,8 @@ async function dismissCard(card, reason, article) {
   const next = article.nextElementSibling ?? article.previousElementSibling;
   article.remove();
   if (app.cards.length === 0) renderCards();
-  status(`Card dismissed${stored ? '; feedback stored' : ''}. ${ehr.cardCountText(app.cards)}`);
+  else $('cards').querySelector('.cards__suppressed')?.remove();
+  status(`Card dismissed${stored ? '; feedback stored' : ''}. ${ehr.cardCountText(app.cards, app.suppressed, app.hook)}`);
   (next?.querySelector('button') ?? $('cards-heading')).focus();
 }
 
@@ -437,6 +575,22 @@ function pasteRequest() {
   }
 }
 
+async function resetSuppressions() {
+  const button = $('reset-suppressions');
+  button.disabled = true;
+  try {
+    const response = await fetch('playground/reset', { method: 'POST', headers: { accept: 'application/json' }, cache: 'no-store' });
+    const json = await readJson(response);
+    if (!response.ok) throw new Error(outcomeText(json, `HTTP ${response.status}`));
+    status(`Suppressions of the playground's ${json.patients} synthetic patients cleared (${json.suppressionsRemoved} removed).`);
+    if (app.state) await runHook();
+  } catch (error) {
+    status(`Reset failed: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function bind() {
   $('scenario').addEventListener('change', () => {
     const scenario = app.scenarios.find((s) => s.id === $('scenario').value);
@@ -449,6 +603,18 @@ function bind() {
   $('run').addEventListener('click', () => runHook());
   $('reset').addEventListener('click', () => app.source && loadSource(app.source));
   $('paste-apply').addEventListener('click', pasteRequest);
+  $('reset-suppressions').addEventListener('click', resetSuppressions);
+  for (const [kind, spec] of Object.entries(EDITORS)) {
+    $(spec.add).addEventListener('click', (e) => openEditor(kind, undefined, e.currentTarget));
+    $(spec.form).addEventListener('submit', (e) => {
+      e.preventDefault();
+      saveEditor(kind);
+    });
+    $(spec.form).querySelector('button.cancel').addEventListener('click', () => closeEditors({ restoreFocus: true }));
+    $(spec.form).addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') closeEditors({ restoreFocus: true });
+    });
+  }
 }
 
 async function start() {
@@ -461,6 +627,7 @@ async function start() {
   }
   setText('knowledge-version', `Knowledge: ${app.config.knowledge.name} ${app.config.knowledge.version}`);
   setText('auth-mode', app.config.authMode === 'required' ? 'Auth: signed client JWTs' : 'Auth: off (development)');
+  $('reset-suppressions').hidden = !app.config.reset;
   const base = app.config.publicBaseUrls.find((u) => new URL(u).origin === window.location.origin);
   app.base = base ?? window.location.origin;
   if (!base && app.config.authMode === 'required') {

@@ -185,12 +185,16 @@ export function overriddenFeedback(card, reason, now = new Date()) {
   return { feedback: [item] };
 }
 
-/** "2 cards: 1 critical, 1 warning" (most urgent first). */
-export function cardCountText(cards) {
+/**
+ * "2 cards: 1 critical, 1 warning" (most urgent first). With `suppressed` cards held back, never "nothing to say":
+ * "No cards shown: 1 card held back (…)".
+ */
+export function cardCountText(cards, suppressed = 0, hook = 'order-select') {
   const list = Array.isArray(cards) ? cards : [];
-  if (list.length === 0) return 'No cards: the service found nothing to say.';
+  if (list.length === 0) return suppressed ? `No cards shown: ${suppressedText(suppressed, hook)}` : 'No cards: the service found nothing to say.';
   const counts = ['critical', 'warning', 'info'].map((i) => [i, list.filter((c) => c?.indicator === i).length]).filter(([, n]) => n > 0);
-  return `${list.length} card${list.length === 1 ? '' : 's'}: ${counts.map(([i, n]) => `${n} ${i}`).join(', ')}`;
+  const shown = `${list.length} card${list.length === 1 ? '' : 's'}: ${counts.map(([i, n]) => `${n} ${i}`).join(', ')}`;
+  return suppressed ? `${shown}. ${suppressedText(suppressed, hook)}` : shown;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -299,4 +303,209 @@ export function patientBanner(state, today = new Date()) {
     age = today.getUTCFullYear() - b.getUTCFullYear() - (today.getUTCMonth() * 100 + today.getUTCDate() < b.getUTCMonth() * 100 + b.getUTCDate() ? 1 : 0);
   }
   return { id: state.patientId, name: name ?? 'Synthetic patient (no name in the chart)', gender: p.gender, birthDate: p.birthDate, age };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Editing the chart (medications and conditions), as a clinician would in an EHR before the order is selected
+
+/** Short code prefixes the editor accepts ("rxnorm:1049621"), the same ones as fixtures/scenarios. */
+export const CODE_SYSTEMS = {
+  rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm',
+  atc: 'http://www.whocc.no/atc',
+  snomed: 'http://snomed.info/sct',
+  icd10cm: 'http://hl7.org/fhir/sid/icd-10-cm',
+};
+const UCUM = 'http://unitsofmeasure.org';
+
+export const MEDICATION_STATUSES = {
+  MedicationStatement: ['active', 'completed', 'stopped', 'on-hold', 'intended', 'not-taken', 'entered-in-error', 'unknown'],
+  MedicationRequest: ['active', 'on-hold', 'completed', 'stopped', 'cancelled', 'draft', 'entered-in-error', 'unknown'],
+};
+export const CONDITION_CLINICAL_STATUSES = ['active', 'recurrence', 'relapse', 'inactive', 'remission', 'resolved'];
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** "rxnorm:1049621" or "http://system|code" → a Coding; '' → undefined; anything else throws, saying what is expected. */
+export function parseCode(value) {
+  const v = String(value ?? '').trim();
+  if (v === '') return undefined;
+  const short = /^([a-z0-9]+):(\S+)$/i.exec(v);
+  if (short && CODE_SYSTEMS[short[1].toLowerCase()]) return { system: CODE_SYSTEMS[short[1].toLowerCase()], code: short[2] };
+  const full = /^(https?:\/\/\S+)\|(\S+)$/.exec(v);
+  if (full) return { system: full[1], code: full[2] };
+  throw new Error(`Code "${v}": write it as ${Object.keys(CODE_SYSTEMS).join(':…, ')}:… (e.g. rxnorm:1049621) or system-URL|code`);
+}
+
+/** A Coding → the text the editor shows for it (the short prefix when the system is one of CODE_SYSTEMS). */
+export function codeText(coding) {
+  if (!isObject(coding) || typeof coding.code !== 'string') return '';
+  const prefix = Object.entries(CODE_SYSTEMS).find(([, system]) => system === coding.system)?.[0];
+  return prefix ? `${prefix}:${coding.code}` : `${coding.system ?? ''}|${coding.code}`;
+}
+
+/** "4.5 mg" → { value: 4.5, unit: 'mg' }; '' → undefined; anything else throws. */
+export function parseDose(value) {
+  const v = String(value ?? '').trim();
+  if (v === '') return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z%µμ/[\]{}.0-9]+)$/.exec(v);
+  if (!m) throw new Error(`Dose "${v}": write a number and a unit, e.g. 4.5 mg`);
+  return { value: Number(m[1]), unit: m[2] };
+}
+
+function checkDate(label, value) {
+  const v = String(value ?? '').trim();
+  if (v !== '' && !DATE.test(v)) throw new Error(`${label} "${v}": use YYYY-MM-DD`);
+  return v;
+}
+
+/** The editable fields of a medication (MedicationStatement or MedicationRequest). */
+export function medicationFields(resource) {
+  const r = isObject(resource) ? resource : {};
+  const cc = isObject(r.medicationCodeableConcept) ? r.medicationCodeableConcept : {};
+  const request = r.resourceType === 'MedicationRequest';
+  return {
+    name: typeof cc.text === 'string' ? cc.text : cc.coding?.find((c) => c?.display)?.display ?? (r.medicationReference ? medicationName(r) : ''),
+    code: codeText(Array.isArray(cc.coding) ? cc.coding[0] : undefined),
+    dose: doseText(r) ?? '',
+    status: typeof r.status === 'string' ? r.status : 'active',
+    start: (request ? r.authoredOn : r.effectivePeriod?.start ?? r.effectiveDateTime)?.slice?.(0, 10) ?? '',
+    end: (request ? r.dispenseRequest?.validityPeriod?.end : r.effectivePeriod?.end)?.slice?.(0, 10) ?? '',
+  };
+}
+
+/** The editable fields of a condition. */
+export function conditionFields(resource) {
+  const r = isObject(resource) ? resource : {};
+  const cc = isObject(r.code) ? r.code : {};
+  return {
+    name: typeof cc.text === 'string' ? cc.text : cc.coding?.find((c) => c?.display)?.display ?? '',
+    code: codeText(Array.isArray(cc.coding) ? cc.coding[0] : undefined),
+    clinicalStatus: r.clinicalStatus?.coding?.[0]?.code ?? 'active',
+    onset: typeof r.onsetDateTime === 'string' ? r.onsetDateTime.slice(0, 10) : '',
+  };
+}
+
+function concept(fields, label) {
+  const name = String(fields.name ?? '').trim();
+  const coding = parseCode(fields.code);
+  if (!name && !coding) throw new Error(`${label}: give a name or a code`);
+  return { ...(coding ? { coding: [coding] } : {}), ...(name ? { text: name } : {}) };
+}
+
+/** The prefetch Bundle that holds `resourceType` entries (created as a searchset under `key` when absent). */
+function bundleFor(state, key) {
+  if (!isObject(state.prefetch[key]) || state.prefetch[key].resourceType !== 'Bundle') state.prefetch[key] = { resourceType: 'Bundle', type: 'searchset', entry: [] };
+  if (!Array.isArray(state.prefetch[key].entry)) state.prefetch[key].entry = [];
+  return state.prefetch[key];
+}
+
+function findInPrefetch(state, ref) {
+  for (const bundle of prefetchBundles(state)) {
+    const entry = bundle.entry.find((e) => refOf(e?.resource) === ref);
+    if (entry) return entry;
+  }
+  return undefined;
+}
+
+function copyState(state) {
+  return { ...state, prefetch: clone(state.prefetch), draftOrders: clone(state.draftOrders), selections: [...state.selections] };
+}
+
+function withTotal(bundle) {
+  if (typeof bundle.total === 'number') bundle.total = bundle.entry.length;
+}
+
+/**
+ * Add (ref undefined) or edit a medication of the chart. A new one is a MedicationStatement in prefetch.medications;
+ * an edit changes only the fields shown (name, code, dose, status, dates) and keeps the rest (sig, timing).
+ * Returns { state, ref }; throws an Error naming the field when a value is not usable.
+ */
+export function saveMedication(state, ref, fields) {
+  const next = copyState(state);
+  const entry = ref ? findInPrefetch(next, ref) : undefined;
+  if (ref && !entry) throw new Error(`${ref} is not in the chart`);
+  const resource = entry
+    ? entry.resource
+    : { resourceType: 'MedicationStatement', id: `playground-${uuid().slice(0, 8)}`, subject: { reference: `Patient/${state.patientId}` } };
+  const request = resource.resourceType === 'MedicationRequest';
+  const statuses = MEDICATION_STATUSES[request ? 'MedicationRequest' : 'MedicationStatement'];
+  if (!statuses.includes(fields.status)) throw new Error(`Status "${fields.status}": one of ${statuses.join(', ')}`);
+  const dose = parseDose(fields.dose);
+  const start = checkDate('Start date', fields.start);
+  const end = checkDate('End date', fields.end);
+  if (start && end && end < start) throw new Error('End date is before the start date');
+
+  resource.medicationCodeableConcept = concept(fields, 'Medication');
+  delete resource.medicationReference;
+  resource.status = fields.status;
+  const key = request ? 'dosageInstruction' : 'dosage';
+  const dosage = Array.isArray(resource[key]) && isObject(resource[key][0]) ? resource[key][0] : {};
+  if (dose) dosage.doseAndRate = [{ doseQuantity: { value: dose.value, unit: dose.unit, system: UCUM, code: dose.unit } }];
+  else delete dosage.doseAndRate;
+  if (Object.keys(dosage).length) resource[key] = [dosage, ...(Array.isArray(resource[key]) ? resource[key].slice(1) : [])];
+  else delete resource[key];
+  if (request) {
+    if (start) resource.authoredOn = start;
+    else delete resource.authoredOn;
+    if (end) resource.dispenseRequest = { ...(resource.dispenseRequest ?? {}), validityPeriod: { ...(resource.dispenseRequest?.validityPeriod ?? {}), end } };
+    else if (resource.dispenseRequest?.validityPeriod) delete resource.dispenseRequest.validityPeriod.end;
+  } else {
+    delete resource.effectiveDateTime;
+    if (start || end) resource.effectivePeriod = { ...(start ? { start } : {}), ...(end ? { end } : {}) };
+    else delete resource.effectivePeriod;
+  }
+  if (!entry) {
+    const bundle = bundleFor(next, 'medications');
+    bundle.entry.push({ resource });
+    withTotal(bundle);
+  }
+  return { state: next, ref: refOf(resource) };
+}
+
+/** Add (ref undefined) or edit a condition (prefetch.conditions); same contract as saveMedication. */
+export function saveCondition(state, ref, fields) {
+  const next = copyState(state);
+  const entry = ref ? findInPrefetch(next, ref) : undefined;
+  if (ref && !entry) throw new Error(`${ref} is not in the chart`);
+  const resource = entry ? entry.resource : { resourceType: 'Condition', id: `playground-${uuid().slice(0, 8)}`, subject: { reference: `Patient/${state.patientId}` } };
+  if (!CONDITION_CLINICAL_STATUSES.includes(fields.clinicalStatus)) throw new Error(`Clinical status "${fields.clinicalStatus}": one of ${CONDITION_CLINICAL_STATUSES.join(', ')}`);
+  const onset = checkDate('Onset date', fields.onset);
+  resource.code = concept(fields, 'Condition');
+  resource.clinicalStatus = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: fields.clinicalStatus }] };
+  if (!resource.verificationStatus) resource.verificationStatus = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] };
+  if (onset) resource.onsetDateTime = onset;
+  else delete resource.onsetDateTime;
+  if (!entry) {
+    const bundle = bundleFor(next, 'conditions');
+    bundle.entry.push({ resource });
+    withTotal(bundle);
+  }
+  return { state: next, ref: refOf(resource) };
+}
+
+/** Remove a medication or condition from the chart's prefetch. Throws when it is not there. */
+export function removeFromChart(state, ref) {
+  const next = copyState(state);
+  for (const bundle of prefetchBundles(next)) {
+    const at = bundle.entry.findIndex((e) => refOf(e?.resource) === ref);
+    if (at !== -1) {
+      bundle.entry.splice(at, 1);
+      withTotal(bundle);
+      return next;
+    }
+  }
+  throw new Error(`${ref} is not in the chart`);
+}
+
+/** What the service said it held back: the response's `extension` "ldn-cds.suppressed" count (0 when absent). */
+export function suppressedCount(response) {
+  const n = isObject(response) && isObject(response.extension) ? response.extension['ldn-cds.suppressed'] : undefined;
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** The sentence for cards held back, or '' when none were. */
+export function suppressedText(count, hook) {
+  if (!count) return '';
+  const why = hook === 'order-sign' ? 'acknowledged in an earlier override or already shown at order-select' : 'acknowledged in an earlier override for this patient';
+  return `${count} card${count === 1 ? '' : 's'} held back (${why}).`;
 }
