@@ -122,8 +122,12 @@ export interface AuditQueueDeps {
 
 export class AuditQueue implements AuditLog {
   private queue: AuditEntry[] = [];
+  /** Entries ever queued: the entry at queue[i] is number `pushed - queue.length + i` (the queue is FIFO). */
+  private pushed = 0;
   private draining: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The pending timer is a back-off retry (not the gather delay). */
+  private backingOff = false;
   private consecutiveFailures = 0;
   private droppedTotal = 0;
   /** One "dropping" warning per write attempt, not one per entry. */
@@ -139,18 +143,31 @@ export class AuditQueue implements AuditLog {
       return;
     }
     this.queue.push(...entries);
+    this.pushed += entries.length;
     this.enforceBound();
     if (!this.draining && !this.timer) this.schedule(this.queue.length >= BATCH_SIZE ? 0 : GATHER_MS);
   }
 
+  /**
+   * Write what was queued before this call; entries queued meanwhile are left to the background writer, so a
+   * flush ends under sustained load (it used to chase the queue until traffic stopped).
+   */
   async flush(): Promise<void> {
+    const mark = this.pushed;
     // An attempt already under way may have started before the database came back: let it settle, then try anew.
-    await this.draining?.catch(() => undefined);
-    if (this.queue.length === 0) return;
-    this.draining ??= this.attempt().finally(() => {
+    while (this.draining) await this.draining.catch(() => undefined);
+    if (this.pendingBefore(mark) === 0) return;
+    this.draining = this.attempt(mark).finally(() => {
       this.draining = undefined;
     });
     return this.draining;
+  }
+
+  /** The database answered another operation after an outage: retry now instead of at the end of the back-off. */
+  retrySoon(): void {
+    if (!this.backingOff || this.closed) return;
+    this.consecutiveFailures = 0;
+    this.schedule(0);
   }
 
   get depth(): number {
@@ -170,23 +187,31 @@ export class AuditQueue implements AuditLog {
     if (this.queue.length) this.drop(this.queue.splice(0).length, 'storage closed');
   }
 
-  /** One write attempt of everything queued; on failure, schedules the next one with backoff. */
-  private async attempt(): Promise<void> {
+  /** How many entries queued before `mark` are still in memory. */
+  private pendingBefore(mark: number): number {
+    return Math.max(0, this.queue.length - (this.pushed - mark));
+  }
+
+  /** One write attempt of the entries queued before `mark`; on failure, schedules the next one with backoff. */
+  private async attempt(mark: number): Promise<void> {
     try {
-      await this.drain();
+      await this.drain(mark);
     } catch (err) {
       this.consecutiveFailures += 1;
       this.deps.health.failed('audit write', err, 'write');
-      if (!this.closed) this.schedule(Math.min(this.deps.retryMaxMs, FIRST_RETRY_MS * 2 ** (this.consecutiveFailures - 1)));
+      if (!this.closed) this.schedule(Math.min(this.deps.retryMaxMs, FIRST_RETRY_MS * 2 ** (this.consecutiveFailures - 1)), true);
       throw new StorageUnavailableError('audit write', err);
     }
     this.consecutiveFailures = 0;
     this.deps.health.succeeded();
+    // A write went through: a back-off timer left from the outage must not hold the rest back.
+    if (this.backingOff) this.cancelTimer();
+    if (this.queue.length && !this.timer && !this.closed) this.schedule(this.queue.length >= BATCH_SIZE ? 0 : GATHER_MS);
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length) {
-      const batch = this.queue.splice(0, BATCH_SIZE);
+  private async drain(mark: number): Promise<void> {
+    for (let n = this.pendingBefore(mark); n > 0; n = this.pendingBefore(mark)) {
+      const batch = this.queue.splice(0, Math.min(n, BATCH_SIZE));
       try {
         await this.deps.write(batch);
       } catch (err) {
@@ -197,14 +222,22 @@ export class AuditQueue implements AuditLog {
     }
   }
 
-  private schedule(delayMs: number): void {
+  private schedule(delayMs: number, backOff = false): void {
     clearTimeout(this.timer);
+    this.backingOff = backOff;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.backingOff = false;
       this.dropWarned = false;
       this.flush().catch(() => undefined); // a failure is already logged, counted and rescheduled by attempt()
     }, delayMs);
     this.timer.unref();
+  }
+
+  private cancelTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.backingOff = false;
   }
 
   private enforceBound(): void {

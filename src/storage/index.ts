@@ -82,6 +82,7 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
     retryMaxMs: options.auditRetryMaxMs,
     logger,
   });
+  health.onRecovered(() => queue.retrySoon());
   const feedback = createFeedbackStore({
     db: link.db,
     gate,
