@@ -3,9 +3,9 @@
  * them (feedback joined to the audit log by card uuid and service). A card counts once per outcome however many
  * times its feedback was sent; the range applies to when the card was shown.
  */
-import type { Kysely } from 'kysely';
+import type { JoinBuilder, Kysely } from 'kysely';
 import { parseDateTime, parseFullDate } from './rfc3339.js';
-import { fromDbCount, toDbTime, type StorageSchema } from './schema.js';
+import { fromDbCount, toDbTime, type CardAuditTable, type FeedbackTable, type StorageSchema } from './schema.js';
 
 export interface ReportRange {
   /** Inclusive. */
@@ -31,6 +31,10 @@ export interface RuleAnalytics {
 /** overriddenByReason key for overrides that gave no coded reason (cannot clash with a kebab-case code). */
 export const NO_REASON = '(none)';
 
+/** Feedback counts for a card only when it came from the client that was shown the card (src/storage/scope.ts). */
+const sameCard = (join: JoinBuilder<StorageSchema & { a: CardAuditTable; f: FeedbackTable }, 'a' | 'f'>) =>
+  join.onRef('a.card_uuid', '=', 'f.card_uuid').onRef('a.service_id', '=', 'f.service_id').onRef('a.client_issuer', '=', 'f.client_issuer').onRef('a.client_tenant', '=', 'f.client_tenant');
+
 export async function queryRuleAnalytics(db: Kysely<StorageSchema>, range: ReportRange): Promise<RuleAnalytics[]> {
   let shownQuery = db
     .selectFrom('card_audit as a')
@@ -38,12 +42,12 @@ export async function queryRuleAnalytics(db: Kysely<StorageSchema>, range: Repor
     .groupBy(['a.rule_id', 'a.rule_version']);
   let outcomeQuery = db
     .selectFrom('feedback as f')
-    .innerJoin('card_audit as a', (join) => join.onRef('a.card_uuid', '=', 'f.card_uuid').onRef('a.service_id', '=', 'f.service_id'))
+    .innerJoin('card_audit as a', sameCard)
     .select(['a.rule_id', 'a.rule_version', 'f.outcome', (eb) => eb.fn.count<string | number>('f.card_uuid').distinct().as('n')])
     .groupBy(['a.rule_id', 'a.rule_version', 'f.outcome']);
   let reasonQuery = db
     .selectFrom('feedback as f')
-    .innerJoin('card_audit as a', (join) => join.onRef('a.card_uuid', '=', 'f.card_uuid').onRef('a.service_id', '=', 'f.service_id'))
+    .innerJoin('card_audit as a', sameCard)
     .where('f.outcome', '=', 'overridden')
     .select(['a.rule_id', 'a.rule_version', 'f.reason_code', (eb) => eb.fn.count<string | number>('f.card_uuid').distinct().as('n')])
     .groupBy(['a.rule_id', 'a.rule_version', 'f.reason_code']);

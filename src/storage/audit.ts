@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import { StorageUnavailableError, type DatabaseHealth } from './errors.js';
 import type { DatabaseLink } from './connection.js';
 import { toDbTime, type CardAuditTable } from './schema.js';
+import type { ClientScope } from './scope.js';
 
 export interface AuditEntry {
   cardUuid: string;
@@ -29,6 +30,8 @@ export interface AuditEntry {
   /** Keyed hashes of the draft-order references the card is about. */
   orderKeys: readonly string[];
   shownAt: Date;
+  /** Who was shown the card, against which FHIR server (src/storage/scope.ts). */
+  scope: ClientScope;
 }
 
 export interface AuditLog {
@@ -51,7 +54,7 @@ const FIRST_RETRY_MS = 100;
 /** The card_audit columns in insert order, and one entry as the row written to them. */
 const AUDIT_COLUMNS = [
   'card_uuid', 'service_id', 'rule_id', 'rule_version', 'concern', 'hook', 'hook_instance', 'indicator',
-  'patient_hash', 'drug_key', 'order_keys', 'suggestion_uuids', 'shown_at',
+  'patient_hash', 'drug_key', 'order_keys', 'suggestion_uuids', 'shown_at', 'client_issuer', 'client_tenant', 'fhir_server',
 ] as const satisfies readonly (keyof CardAuditTable)[];
 
 function auditRow(e: AuditEntry): Insertable<CardAuditTable> {
@@ -69,6 +72,9 @@ function auditRow(e: AuditEntry): Insertable<CardAuditTable> {
     order_keys: JSON.stringify(e.orderKeys),
     suggestion_uuids: JSON.stringify(e.suggestionUuids),
     shown_at: toDbTime(e.shownAt),
+    client_issuer: e.scope.issuer,
+    client_tenant: e.scope.tenant,
+    fhir_server: e.scope.fhirServer,
   };
 }
 

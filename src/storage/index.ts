@@ -22,7 +22,9 @@ import type { StorageOptions } from './options.js';
 import { SuppressionIndex, syncSuppressionIndex, type Suppression, type SuppressionSettings } from './suppression.js';
 
 export type { AuditEntry, AuditLog } from './audit.js';
-export type { FeedbackItem, FeedbackStore, OverrideReasonLookup, OverrideReasonPolicy, SaveResult } from './feedback.js';
+export type { ClientIdentity, ClientScope } from './scope.js';
+export { clientScope, feedbackClient, UNAUTHENTICATED_ISSUER } from './scope.js';
+export type { FeedbackClient, FeedbackItem, FeedbackStore, OverrideReasonLookup, OverrideReasonPolicy, SaveResult } from './feedback.js';
 export type { Suppression, SuppressionCandidate, SuppressionContext } from './suppression.js';
 export type { ReportRange, RuleAnalytics } from './analytics.js';
 export type { StorageOptions } from './options.js';

@@ -10,7 +10,7 @@ import { analyticsReport } from '../../src/analytics-cli.js';
 import { NO_REASON, parseReportRange } from '../../src/storage/analytics.js';
 import type { FeedbackItem, RuleAnalytics, Storage } from '../../src/storage/index.js';
 import { BACKENDS, REASON_SYSTEM, openStorage, type TestDatabase } from './backends.js';
-import { ADMIN_TOKEN, SERVICE, auditEntry, buildApp } from './harness.js';
+import { ADMIN_TOKEN, SERVICE, UNSCOPED, auditEntry, buildApp } from './harness.js';
 
 const DAY1 = new Date('2031-03-01T09:00:00Z');
 const DAY2 = new Date('2031-03-02T09:00:00Z');
@@ -44,8 +44,8 @@ async function seed(storage: Storage): Promise<void> {
     { card: cards.ifnDay3, outcome: 'overridden', acceptedSuggestions: [], overrideReason: { userComment: 'x' }, outcomeTimestamp: at },
     { card: randomUUID(), outcome: 'accepted', acceptedSuggestions: ['s3'], outcomeTimestamp: at }, // unknown card: in no rule
   ];
-  await storage.feedback.save(SERVICE, items, at);
-  await storage.feedback.save(SERVICE, items.slice(0, 2), at); // resent: counted once
+  await storage.feedback.save(SERVICE, items, at, UNSCOPED);
+  await storage.feedback.save(SERVICE, items.slice(0, 2), at, UNSCOPED); // resent: counted once
 }
 
 const byRule = (rules: RuleAnalytics[]) => Object.fromEntries(rules.map((r) => [`${r.ruleId}@${r.ruleVersion}`, r]));

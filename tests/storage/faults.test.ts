@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import type { Storage } from '../../src/storage/index.js';
 import { BACKENDS, REASON_SYSTEM, capturingLogger, count, flag, openStorage, type BreakablePath, type TestDatabase } from './backends.js';
-import { SERVICE, auditEntry, buildApp, feedbackJson, type StandInHookBody } from './harness.js';
+import { SERVICE, UNSCOPED, auditEntry, buildApp, feedbackJson, type StandInHookBody } from './harness.js';
 
 const hookCall = (patientHash = 'patient-a'): StandInHookBody => ({
   hook: 'order-select',
@@ -164,6 +164,7 @@ describe.each(BACKENDS)('database faults on $name', (backend) => {
       serviceId: SERVICE,
       hook: 'patient-view',
       patientHash: 'patient-k',
+      scope: UNSCOPED,
       now: new Date(),
     });
     expect(kept).toEqual([]);
