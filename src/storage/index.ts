@@ -141,8 +141,9 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
     suppression: index,
     async analytics(range) {
       try {
+        await queue.flush(); // cards shown a moment ago are counted too (only what was queued before this call)
         await gate.ready();
-        const rows = await queryRuleAnalytics(link.db, range);
+        const rows = await queryRuleAnalytics(link.db, range, { kind: link.kind, repeatWindowMs: options.analyticsRepeatWindowS * 1000 });
         health.succeeded();
         return rows;
       } catch (err) {

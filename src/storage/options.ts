@@ -24,6 +24,8 @@ export const StorageEnv = z.object({
   ORDER_SIGN_DEDUP: onOff('on'),
   /** How long after an order-select card the order-sign info card for the same order is held back, minutes. */
   ORDER_SIGN_DEDUP_WINDOW_MIN: int(1, 10_080, 720),
+  /** Analytics: a card shown again for the same client, patient, draft orders and hook within this many seconds of the previous showing is the same showing (0: count every card). */
+  ANALYTICS_REPEAT_WINDOW_S: int(0, 86_400, 300),
   /** Most card-audit entries kept in memory while the database cannot be written; the oldest are dropped beyond it. */
   AUDIT_QUEUE_MAX: int(1, 1_000_000, 10_000),
   /** Longest wait between two attempts to write queued audit entries, ms (attempts back off from 100 ms to this). */
@@ -47,6 +49,7 @@ export interface StorageOptions {
   suppressionDefaultDays: number;
   orderSignDedup: boolean;
   orderSignDedupWindowMin: number;
+  analyticsRepeatWindowS: number;
   auditQueueMax: number;
   auditRetryMaxMs: number;
   feedbackStoreComments: boolean;
@@ -64,6 +67,7 @@ export function storageOptionsFrom(e: z.infer<typeof StorageEnv>): StorageOption
     suppressionDefaultDays: e.SUPPRESSION_DEFAULT_DAYS,
     orderSignDedup: e.ORDER_SIGN_DEDUP,
     orderSignDedupWindowMin: e.ORDER_SIGN_DEDUP_WINDOW_MIN,
+    analyticsRepeatWindowS: e.ANALYTICS_REPEAT_WINDOW_S,
     auditQueueMax: e.AUDIT_QUEUE_MAX,
     auditRetryMaxMs: e.AUDIT_RETRY_MAX_MS,
     feedbackStoreComments: e.FEEDBACK_STORE_COMMENTS,
