@@ -4,8 +4,13 @@
  * outage is forgotten as soon as the database answers again.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AuditQueue, type AuditEntry } from '../../src/storage/audit.js';
+import { AuditQueue, entryBytes, type AuditEntry } from '../../src/storage/audit.js';
+import { AuditSpill } from '../../src/storage/audit-spill.js';
+import { clientScope } from '../../src/storage/scope.js';
 import { DatabaseHealth } from '../../src/storage/errors.js';
 import { silentLogger } from './backends.js';
 import { auditEntry } from './harness.js';
@@ -30,7 +35,7 @@ function queueOver(db: FakeDb, options: { retryMaxMs?: number; health?: Database
       db.written.push(...batch.map((e) => e.cardUuid));
     },
     health: options.health ?? new DatabaseHealth(silentLogger),
-    maxQueue: 1_000_000,
+    maxBytes: 1024 ** 3,
     retryMaxMs: options.retryMaxMs ?? 60_000,
     logger: silentLogger,
   });
@@ -110,5 +115,52 @@ describe('audit queue', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(db.written).toEqual(queued.map((e) => e.cardUuid));
     await queue.close();
+  });
+});
+
+describe('audit spill file', () => {
+  const tmpFile = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'ldn-cds-spill-')), 'audit-spill.ndjson');
+
+  it('estimates an entry as its spilled line within 10%', () => {
+    const e = auditEntry({ cardUuid: randomUUID(), suggestionUuids: [randomUUID(), randomUUID()], orderKeys: ['a'.repeat(64)], scope: clientScope({ iss: 'https://ehr.example.org', tenant: 't1' }, 'https://fhir.example.org/r4') });
+    const line = Buffer.byteLength(`${JSON.stringify(e)}\n`);
+    expect(Math.abs(entryBytes(e) - line) / line).toBeLessThan(0.1);
+  });
+
+  it('keeps to its byte bound and counts exactly the entries that did not fit', async () => {
+    const lost: number[] = [];
+    const sample = entries(1)[0]!;
+    const lineBytes = Buffer.byteLength(`${JSON.stringify(sample)}\n`);
+    const spill = new AuditSpill(tmpFile(), lineBytes * 10 + 5, (n) => lost.push(n));
+    spill.append(entries(7));
+    spill.append(entries(7));
+    await spill.settled();
+    expect(lost.reduce((a, b) => a + b, 0)).toBe(4);
+    const replayed: string[] = [];
+    await spill.replay(async (batch) => void replayed.push(...batch.map((e) => e.cardUuid)), 200);
+    expect(replayed).toHaveLength(10);
+    expect(spill.bytes).toBe(0);
+  });
+
+  it('a replay cut short resumes after the last committed batch (nothing written twice, nothing skipped)', async () => {
+    const spill = new AuditSpill(tmpFile(), 1024 ** 3, () => undefined);
+    const spilled = entries(25);
+    spill.append(spilled);
+    let failOnce = true;
+    const committed: string[] = [];
+    const write = async (batch: AuditEntry[]) => {
+      if (committed.length === 10 && failOnce) {
+        failOnce = false;
+        throw new Error('connection lost');
+      }
+      committed.push(...batch.map((e) => e.cardUuid));
+    };
+    await expect(spill.replay(write, 5)).rejects.toThrow('connection lost');
+    spill.append(entries(3)); // spilled meanwhile: replayed after the older ones
+    await spill.replay(write, 5);
+    expect(committed.slice(0, 25)).toEqual(spilled.map((e) => e.cardUuid));
+    expect(new Set(committed).size).toBe(28);
+    expect(committed).toHaveLength(28);
+    expect(spill.bytes).toBe(0);
   });
 });
