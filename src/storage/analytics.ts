@@ -14,6 +14,10 @@ export interface ReportRange {
   from?: Date;
   /** Exclusive. */
   to?: Date;
+  /** Only cards shown to this client (JWT issuer; `urn:ldn-cds:auth-off` for AUTH_MODE=off calls). */
+  issuer?: string;
+  /** With `issuer`: only this tenant ('' for calls without one). */
+  tenant?: string;
 }
 
 export interface RuleAnalytics {
@@ -61,7 +65,13 @@ export interface AnalyticsSettings {
 export async function queryRuleAnalytics(db: Kysely<StorageSchema>, range: ReportRange, settings: AnalyticsSettings): Promise<RuleAnalytics[]> {
   const t = epochMs(settings.kind);
   const inRange = sql.join(
-    [sql`1 = 1`, ...(range.from ? [sql`shown_at >= ${toDbTime(range.from)}`] : []), ...(range.to ? [sql`shown_at < ${toDbTime(range.to)}`] : [])],
+    [
+      sql`1 = 1`,
+      ...(range.from ? [sql`shown_at >= ${toDbTime(range.from)}`] : []),
+      ...(range.to ? [sql`shown_at < ${toDbTime(range.to)}`] : []),
+      ...(range.issuer !== undefined ? [sql`client_issuer = ${range.issuer}`] : []),
+      ...(range.tenant !== undefined ? [sql`client_tenant = ${range.tenant}`] : []),
+    ],
     sql` and `,
   );
   const partition = sql.raw(SHOWING_PARTITION);
@@ -105,6 +115,11 @@ export async function queryRuleAnalytics(db: Kysely<StorageSchema>, range: Repor
   for (const r of reasons.rows) entry(r.rule_id, r.rule_version).overriddenByReason[r.reason_code ?? NO_REASON] = fromDbCount(r.n);
   for (const e of byRule.values()) e.acceptanceRate = e.shown ? Math.round((e.accepted / e.shown) * 10_000) / 10_000 : null;
   return [...byRule.values()].sort((a, b) => a.ruleId.localeCompare(b.ruleId) || a.ruleVersion.localeCompare(b.ruleVersion));
+}
+
+/** The client filter as echoed in the answer. */
+export function clientOf(range: ReportRange): { issuer?: string; tenant?: string } {
+  return { ...(range.issuer !== undefined ? { issuer: range.issuer } : {}), ...(range.tenant !== undefined ? { tenant: range.tenant } : {}) };
 }
 
 /**

@@ -228,6 +228,32 @@ describe.each(BACKENDS)('showings in analytics on $name (order-select re-fires)'
     expect((await opioid())?.shown).toBe(3);
   });
 
+  it('reports one client (issuer, tenant) through storage, GET /admin/analytics and the report CLI', async () => {
+    storage = await openStorage(db.config);
+    show([0]);
+    show([0, 1000], { scope: Y });
+    show([0], { scope: { ...Y, tenant: 't-2' } });
+    expect((await storage.analytics({ issuer: X.issuer }))[0]?.shown).toBe(1);
+    expect((await storage.analytics({ issuer: Y.issuer }))[0]?.shown).toBe(3);
+    expect((await storage.analytics({ issuer: Y.issuer, tenant: '' }))[0]?.shown).toBe(2);
+    expect(await storage.analytics({ issuer: 'https://nobody.example.org' })).toEqual([]);
+
+    const app = buildApp(storage, { adminToken: ADMIN_TOKEN });
+    const res = await request(app).get('/admin/analytics').query({ issuer: Y.issuer, tenant: 't-2' }).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ issuer: Y.issuer, tenant: 't-2', rules: [{ ruleId: 'ldn-opioid', shown: 1 }] });
+    const lonely = await request(app).get('/admin/analytics').query({ tenant: 't-2' }).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect(lonely.status).toBe(400);
+    expect(lonely.body.resourceType).toBe('OperationOutcome');
+
+    await storage.audit.flush();
+    const out: string[] = [];
+    const code = await analyticsReport(['--issuer', X.issuer, '--json'], (l) => out.push(l), () => undefined, db.env);
+    expect(code).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toMatchObject({ issuer: X.issuer, rules: [{ ruleId: 'ldn-opioid', shown: 1 }] });
+    expect(await analyticsReport(['--tenant', 't-2'], () => undefined, () => undefined, db.env)).toBe(2);
+  });
+
   it("counts a showing overridden then accepted once under each outcome, and ignores another client's feedback", async () => {
     storage = await openStorage(db.config);
     const [first, , third] = show([0, 20, 50]);
