@@ -9,6 +9,7 @@
  * 2. In-process: engine evaluation time for the realistic request, and for 10/100/1,000/5,000 MedicationStatements:
  *    the chart resent (the memo answers), the draft order changed (rules run again) and a chart never seen before.
  * 3. Fetch path: nothing prefetched; a local mock FHIR server answers each search after 20 ms.
+ * 1b. Feedback under load: feedback posts every 50 ms while hook calls arrive at 1,000/s; p99 (target < 100 ms).
  * 4. Soak: 100,000 requests; RSS after each 25,000 (skip with --quick).
  * Output: a table, and JSON in bench/results/<timestamp>.json (or on stdout with --json).
  */
@@ -210,6 +211,39 @@ async function fetchPath() {
   return { fhirRoundTripMs: 20, keysFetched: 4, p50Ms: run.p50, p99Ms: run.p99, overheadP50Ms: round(run.p50 - 20, 2), non2xx: run.non2xx };
 }
 
+/**
+ * Feedback while hook calls arrive at 1,000/s (issue 12 item 11: a flush used to chase the audit queue until the
+ * load stopped): one feedback post every 50 ms during the load, its latency measured. With BENCH_DATABASE_URL the
+ * service writes to that PostgreSQL database (where the hang was seen), else to a fresh SQLite file.
+ */
+async function feedbackUnderLoad(body: string) {
+  const env: Record<string, string> = process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {};
+  const { child, port } = await startServer('ours', env);
+  await drive(port, body, { duration: 2 });
+  const latencies: number[] = [];
+  let failures = 0;
+  let loading = true;
+  const poster = (async () => {
+    while (loading) {
+      const started = performance.now();
+      const res = await fetch(`http://127.0.0.1:${port}/cds-services/ldn-order-check/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ feedback: [{ card: crypto.randomUUID(), outcome: 'overridden', overrideReason: { userComment: 'bench' }, outcomeTimestamp: new Date().toISOString() }] }),
+      });
+      await res.arrayBuffer();
+      if (res.ok) latencies.push(performance.now() - started);
+      else failures += 1;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  const run = await drive(port, body, { overallRate: 1000, connections: 20 });
+  loading = false;
+  await poster;
+  await stop(child);
+  return { database: env.DATABASE_URL ? 'postgres' : 'sqlite', hookRps: round(run.rps, 0), feedbackPosts: latencies.length, failures, p50Ms: round(percentile(latencies, 50), 1), p99Ms: round(percentile(latencies, 99), 1) };
+}
+
 async function soak(body: string) {
   const { child, port } = await startServer('ours');
   const samples: { requests: number; rssMb: number }[] = [];
@@ -233,6 +267,8 @@ async function main(): Promise<void> {
   log(`ours at 50% of the floor's rate (${half.rate} req/s): p50 ${half.p50Ms} ms, p99 ${half.p99Ms} ms`);
   const changed = await changedDraftEveryCall();
   log(`ours when every call changes the draft order (no memo hit): ${changed.rps} req/s (${round(changed.rps / httpResult.floor.rps, 3)} of the floor), p50 ${changed.p50Ms} ms, p99 ${changed.p99Ms} ms`);
+  const feedback = await feedbackUnderLoad(body);
+  log(`feedback under 1,000 hook calls/s (${feedback.database}): ${feedback.feedbackPosts} posts, p50 ${feedback.p50Ms} ms, p99 ${feedback.p99Ms} ms, failures ${feedback.failures}`);
   log('In-process evaluation:');
   const engine = await inProcess();
   for (const s of [engine.realistic, ...engine.scaling]) {
@@ -253,12 +289,14 @@ async function main(): Promise<void> {
     settings: { durationS: DURATION_S, rounds: ROUNDS, connections: CONNECTIONS, bodyBytes: body.length },
     http: { ours: httpResult.ours, floor: httpResult.floor, ratio: httpResult.ratio, changedDraftEveryCall: { ...changed, ratio: round(changed.rps / httpResult.floor.rps, 3) } },
     halfFloorRate: half,
+    feedbackUnderLoad: feedback,
     inProcess: engine,
     fetchPath: fetch,
     ...(soakResult ? { soak: soakResult } : {}),
     targets: {
       throughputRatioAtLeast0_7: httpResult.ratio >= 0.7,
       p99Under25msAtHalfFloor: half.p99Ms < 25,
+      feedbackP99Under100msAt1000HookCallsPerS: feedback.p99Ms < 100 && feedback.failures === 0,
       realisticEvaluationUnder1msMedian: { resent: engine.realistic.resent.medianMs < 1, changedDraft: engine.realistic.changedDraft.medianMs < 1, newChart: engine.realistic.newChart.medianMs < 1 },
       fiveThousandStatementsUnder50ms: { resent: engine.scaling.at(-1)!.resent.medianMs < 50, changedDraft: engine.scaling.at(-1)!.changedDraft.medianMs < 50, newChart: engine.scaling.at(-1)!.newChart.medianMs < 50 },
       fetchP50Within10msOfRoundTrip: fetch.overheadP50Ms <= 10,

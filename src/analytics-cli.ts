@@ -7,13 +7,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './observability/logger.js';
-import { NO_REASON, parseReportRange, type ReportRange, type RuleAnalytics } from './storage/analytics.js';
+import { clientOf, NO_REASON, parseReportRange, type ReportRange, type RuleAnalytics } from './storage/analytics.js';
 import { createStorage, StorageUnavailableError } from './storage/index.js';
 
-export const REPORT_USAGE = `Usage: ldn-cds report [--from DATE] [--to DATE] [--json]
+export const REPORT_USAGE = `Usage: ldn-cds report [--from DATE] [--to DATE] [--issuer ISS [--tenant T]] [--json]
 
   --from DATE   first day (YYYY-MM-DD, UTC) or instant (RFC 3339) of cards shown
   --to DATE     last day, included (YYYY-MM-DD), or instant, excluded (RFC 3339)
+  --issuer ISS  only cards shown to this client (its JWT issuer)
+  --tenant T    with --issuer: only this tenant
   --json        print JSON instead of a table
 
 Reads DATABASE_URL (PostgreSQL) or SQLITE_PATH (SQLite file) like the service.`;
@@ -25,7 +27,7 @@ Reads DATABASE_URL (PostgreSQL) or SQLITE_PATH (SQLite file) like the service.`;
 export async function analyticsReport(argv: string[], out: (line: string) => void, err: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } }));
+    ({ values } = parseArgs({ args: argv, options: { from: { type: 'string' }, to: { type: 'string' }, issuer: { type: 'string' }, tenant: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } }));
   } catch (e) {
     err(`${(e as Error).message}\n\n${REPORT_USAGE}`);
     return 2;
@@ -38,6 +40,9 @@ export async function analyticsReport(argv: string[], out: (line: string) => voi
   let config;
   try {
     range = parseReportRange(values.from, values.to);
+    if (values.tenant !== undefined && !values.issuer) throw new RangeError('--tenant needs --issuer');
+    if (values.issuer) range.issuer = values.issuer;
+    if (values.tenant !== undefined) range.tenant = values.tenant;
     config = loadConfig({ ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' });
   } catch (e) {
     if (e instanceof RangeError || e instanceof ConfigError) {
@@ -58,7 +63,7 @@ export async function analyticsReport(argv: string[], out: (line: string) => voi
   });
   try {
     const rules = await storage.analytics(range);
-    out(values.json ? JSON.stringify({ from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, rules }, null, 2) : formatReport(rules, range));
+    out(values.json ? JSON.stringify({ from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, ...clientOf(range), rules }, null, 2) : formatReport(rules, range));
     return 0;
   } catch (e) {
     if (e instanceof StorageUnavailableError) {
@@ -73,7 +78,8 @@ export async function analyticsReport(argv: string[], out: (line: string) => voi
 
 /** A plain-text table, one line per rule and version, with the range it covers. */
 function formatReport(rules: readonly RuleAnalytics[], range: ReportRange): string {
-  const title = `Cards shown from ${range.from?.toISOString() ?? 'the beginning'} to ${range.to?.toISOString() ?? 'now'}`;
+  const client = range.issuer ? ` to ${range.issuer}${range.tenant !== undefined ? ` (tenant ${range.tenant || 'none'})` : ''}` : '';
+  const title = `Cards shown${client} from ${range.from?.toISOString() ?? 'the beginning'} to ${range.to?.toISOString() ?? 'now'}`;
   if (rules.length === 0) return `${title}\n(no cards shown)`;
   const header = ['rule', 'version', 'shown', 'accepted', 'overridden', 'acceptance', 'overridden by reason'];
   const rows = rules.map((r) => [

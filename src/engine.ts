@@ -16,6 +16,7 @@ import type { ServiceDefinition } from './knowledge/services.js';
 import type { Logger } from './observability/logger.js';
 import type { RuleContext } from './rules/contract.js';
 import type { Storage } from './storage/index.js';
+import { clientScope, type ClientIdentity } from './storage/scope.js';
 import { drugKey, orderKeys } from './cards/identity.js';
 import { patientHash } from './observability/logger.js';
 import { runRules, type RuleRunObserver } from './rules/run.js';
@@ -82,6 +83,8 @@ export interface EvaluateOptions {
    * and a later call with the same digest is answered without gathering, or even parsing, its prefetch.
    */
   body?: { digest: string; bytes: number };
+  /** The verified CDS client (absent with AUTH_MODE=off): suppression and the audit log are scoped by it. */
+  client?: ClientIdentity;
 }
 
 export interface Engine {
@@ -152,7 +155,8 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
       const { facts, drafts: cardDrafts, drugKeys, orderKeys: cardOrderKeys, patientHash: patient } = evaluated;
       const storage = deps.storage;
       const candidates = cardDrafts.map((draft, i) => ({ draft, drugKey: drugKeys[i]!, orderKeys: cardOrderKeys[i]! }));
-      const shown = storage ? storage.suppression.filter(candidates, { serviceId: service.id, hook: request.hook, patientHash: patient, now: today }) : candidates;
+      const scope = clientScope(options.client, request.fhirServer);
+      const shown = storage ? storage.suppression.filter(candidates, { serviceId: service.id, hook: request.hook, patientHash: patient, scope, now: today }) : candidates;
       const shownKey = shown.length === candidates.length ? '*' : shown.map((c) => candidates.indexOf(c)).join(',');
       const answer = templateFor(evaluated, shownKey, () => shown.map((c) => c.draft)).instantiate();
       const suppressed = candidates.length - shown.length;
@@ -174,6 +178,7 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
             drugKey: identity.get(draft)!.drugKey,
             orderKeys: identity.get(draft)!.orderKeys,
             shownAt: today,
+            scope,
           })),
         );
       }

@@ -3,12 +3,15 @@
  * POST /cds-services/{id}/feedback with `{"feedback": [...]}`. Answers `{}` (200) only after the batch is
  * committed; 400 with an OperationOutcome listing every problem by JSON path; 404 for an unknown service;
  * 503 (transient) when the database cannot be written, so the client retries; resending is harmless.
- * Real clients are met where they are: the CDS Hooks Sandbox sends `overrideReason.reason` without `display`.
+ * Feedback counts only within the sending client's scope (JWT issuer and tenant): on a card shown to another
+ * client it is stored without effect (no suppression, no analytics), answered 200 like any unknown card, so the
+ * answer never tells a client that a uuid exists at another one. Real clients are met where they are: the CDS Hooks Sandbox sends `overrideReason.reason` without `display`.
  */
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { StorageUnavailableError, type FeedbackItem, type Storage } from '../storage/index.js';
 import { parseDateTime } from '../storage/rfc3339.js';
+import { feedbackClient, type ClientIdentity } from '../storage/scope.js';
 import { invalidAt, notFound, outcome, OutcomeError, serviceUnavailable, zodIssues, type IssueInput } from './outcomes.js';
 
 export interface FeedbackRouteDeps {
@@ -84,7 +87,8 @@ export function feedbackRouter(deps: FeedbackRouteDeps): Router {
     res.locals.serviceId = id;
     const items = parseFeedbackBody(req.body);
     try {
-      await deps.storage.feedback.save(id, items, new Date());
+      // Scoped to the verified client (absent with AUTH_MODE=off): feedback on another client's card has no effect.
+      await deps.storage.feedback.save(id, items, new Date(), feedbackClient(res.locals.client as ClientIdentity | undefined));
     } catch (err) {
       if (!(err instanceof StorageUnavailableError)) throw err;
       res.setHeader('Retry-After', String(RETRY_AFTER_S));

@@ -345,13 +345,13 @@ const SCHEMAS: Record<string, Json> = {
     properties: {
       ruleId: nonEmpty,
       ruleVersion: nonEmpty,
-      shown: { type: 'integer', minimum: 0 },
-      accepted: { type: 'integer', minimum: 0, description: 'Cards with at least one `accepted` feedback.' },
-      overridden: { type: 'integer', minimum: 0, description: 'Cards with at least one `overridden` feedback.' },
+      shown: { type: 'integer', minimum: 0, description: 'Showings: cards returned, a card re-shown for the same client, patient, draft orders and hook within ANALYTICS_REPEAT_WINDOW_S counted once.' },
+      accepted: { type: 'integer', minimum: 0, description: 'Showings with at least one `accepted` feedback from the client that was shown the card.' },
+      overridden: { type: 'integer', minimum: 0, description: 'Showings with at least one `overridden` feedback from the client that was shown the card.' },
       overriddenByReason: {
         type: 'object',
         additionalProperties: { type: 'integer', minimum: 0 },
-        description: 'Overridden cards by reason code; "(none)" for overrides without a coded reason.',
+        description: 'Overridden showings by reason code; "(none)" for overrides without a coded reason.',
       },
       acceptanceRate: { type: ['number', 'null'], minimum: 0, maximum: 1, description: 'accepted / shown (4 decimals); null when nothing was shown.' },
     },
@@ -363,6 +363,8 @@ const SCHEMAS: Record<string, Json> = {
     properties: {
       from: { type: ['string', 'null'], format: 'date-time' },
       to: { type: ['string', 'null'], format: 'date-time' },
+      issuer: { type: 'string', description: 'The client filter, when given.' },
+      tenant: { type: 'string', description: 'The tenant filter, when given.' },
       rules: { type: 'array', items: ref('RuleAnalytics') },
     },
     additionalProperties: false,
@@ -502,10 +504,12 @@ export function buildOpenApiDocument(publicBaseUrl: string, version: string = se
           parameters: [
             { name: 'from', in: 'query', required: false, description: 'Inclusive start: a date (2026-11-01) or an RFC 3339 date-time.', schema: { type: 'string' } },
             { name: 'to', in: 'query', required: false, description: 'Exclusive end: a date or an RFC 3339 date-time.', schema: { type: 'string' } },
+            { name: 'issuer', in: 'query', required: false, description: 'Only cards shown to this client (its JWT issuer; urn:ldn-cds:auth-off for AUTH_MODE=off calls).', schema: { type: 'string' } },
+            { name: 'tenant', in: 'query', required: false, description: 'With issuer: only this tenant (empty for calls without one).', schema: { type: 'string' } },
           ],
           responses: {
             200: { description: 'Analytics per rule and version.', content: json(ref('Analytics')) },
-            400: outcomeResponse('A bad or repeated `from`/`to`.'),
+            400: outcomeResponse('A bad or repeated `from`/`to`/`issuer`/`tenant`, or `tenant` without `issuer`.'),
             401: outcomeResponse('Missing or wrong admin token. Carries `WWW-Authenticate: Bearer`.'),
             503: outcomeResponse('The database cannot be reached.'),
           },

@@ -8,6 +8,7 @@ import { parseHookDocument } from '../hooks/request.js';
 import { documentOf } from './body.js';
 import { notFound, OutcomeError } from './outcomes.js';
 import type { Logger } from '../observability/logger.js';
+import type { ClientIdentity } from '../storage/scope.js';
 
 export interface RouteDeps {
   engine: Engine;
@@ -34,7 +35,8 @@ export function cdsRoutes(deps: RouteDeps): Router {
     res.locals.hook = request.hook;
     const log = (res.locals.log as Logger).child({ service: service.id, hook: request.hook, hookInstance: request.hookInstance });
     const body = bodyDigest ? { digest: bodyDigest, bytes: doc.bytes.length } : undefined;
-    const result = await engine.evaluate(service, request, body ? { logger: log, body } : { logger: log });
+    const client = res.locals.client as ClientIdentity | undefined; // set by the auth middleware (absent with AUTH_MODE=off)
+    const result = await engine.evaluate(service, request, { logger: log, ...(body ? { body } : {}), ...(client ? { client } : {}) });
     res.locals.patientHash = result.patientHash;
     res.locals.cardCount = result.cards.length;
     res.set('Content-Type', 'application/json; charset=utf-8');

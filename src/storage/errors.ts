@@ -28,7 +28,14 @@ export class DatabaseHealth {
   private failures = 0;
   private lastProblem = '';
 
+  private readonly recoveredListeners: Array<() => void> = [];
+
   constructor(private readonly logger: Logger) {}
+
+  /** Called each time an outage ends (any operation succeeded after a failure). */
+  onRecovered(listener: () => void): void {
+    this.recoveredListeners.push(listener);
+  }
 
   /** Record a failed operation; logs an error when this starts an outage. `write` failures are counted for stats. */
   failed(operation: string, err: unknown, kind: 'read' | 'write'): void {
@@ -44,6 +51,7 @@ export class DatabaseHealth {
     if (this.up) return;
     this.up = true;
     this.logger.info({ lastProblem: this.lastProblem }, 'database available again');
+    for (const listener of this.recoveredListeners) listener();
   }
 
   get isUp(): boolean {

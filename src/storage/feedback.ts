@@ -3,7 +3,7 @@
  * only after it committed. A natural key (service, card, outcome, outcomeTimestamp, sorted accepted
  * suggestion ids, reason system|code) collapses duplicates with INSERT … ON CONFLICT DO NOTHING in both
  * dialects, so clients may resend freely. Feedback for a card not in the audit log is stored with
- * known_card = false. An override whose reason acknowledges the card also stores a suppression row.
+ * known_card = false, and so is feedback on a card shown to another client (issuer, tenant). An override whose reason acknowledges the card also stores a suppression row.
  * userComment is free text that may hold PHI: it is stored only when FEEDBACK_STORE_COMMENTS=on.
  */
 import { createHash } from 'node:crypto';
@@ -13,7 +13,8 @@ import type { DatabaseHealth } from './errors.js';
 import { StorageUnavailableError } from './errors.js';
 import type { SchemaGate } from './migrations.js';
 import { toDbFlag, toDbTime, type FeedbackTable, type StorageSchema } from './schema.js';
-import type { AcknowledgedOverride, SuppressionIndex } from './suppression.js';
+import type { ClientScope } from './scope.js';
+import { scopeOfRow, type AcknowledgedOverride, type SuppressionIndex } from './suppression.js';
 
 /** One validated feedback item (src/http/feedback.ts parses the request body into these). */
 export interface FeedbackItem {
@@ -36,7 +37,11 @@ export interface SaveResult {
 
 export interface FeedbackStore {
   /** Store a batch in one transaction; resolves after commit. Rejects with StorageUnavailableError. */
-  save(serviceId: string, items: readonly FeedbackItem[], receivedAt: Date): Promise<SaveResult>;
+  /**
+   * Store a batch from `client` in one transaction; resolves after commit. Rejects with StorageUnavailableError.
+   * Feedback on a card shown to another client is stored without effect (as for an unknown card).
+   */
+  save(serviceId: string, items: readonly FeedbackItem[], receivedAt: Date, client: FeedbackClient): Promise<SaveResult>;
 }
 
 /** What feedback handling needs to know about an override reason (cds-services/override-reasons.yaml). */
@@ -89,18 +94,22 @@ interface AuditFacts {
   ruleId: string;
   patientHash: string;
   drugKey: string;
+  scope: ClientScope;
 }
+
+/** Who sent a feedback batch: the verified JWT's issuer and tenant (src/storage/scope.ts feedbackClient). */
+export type FeedbackClient = Pick<ClientScope, 'issuer' | 'tenant'>;
 
 export function createFeedbackStore(deps: FeedbackStoreDeps): FeedbackStore {
   return {
-    async save(serviceId, items, receivedAt) {
+    async save(serviceId, items, receivedAt, client) {
       const unique = new Map<string, FeedbackItem>();
-      for (const item of items) unique.set(naturalKey(serviceId, item), item);
+      for (const item of items) unique.set(naturalKey(serviceId, client, item), item);
       let outcome: BatchOutcome;
       try {
         await deps.flushAudit();
         await deps.gate.ready();
-        outcome = await deps.db.transaction().execute((trx) => writeBatch(trx, serviceId, unique, receivedAt, deps));
+        outcome = await deps.db.transaction().execute((trx) => writeBatch(trx, serviceId, client, unique, receivedAt, deps));
       } catch (err) {
         if (err instanceof StorageUnavailableError) throw err; // the audit flush failed, already counted and logged
         deps.health.failed('feedback write', err, 'write');
@@ -118,12 +127,13 @@ export function createFeedbackStore(deps: FeedbackStoreDeps): FeedbackStore {
 async function writeBatch(
   trx: Transaction<StorageSchema>,
   serviceId: string,
+  client: FeedbackClient,
   items: ReadonlyMap<string, FeedbackItem>,
   receivedAt: Date,
   deps: FeedbackStoreDeps,
 ): Promise<BatchOutcome> {
-  const audit = await auditFactsFor(trx, serviceId, [...new Set([...items.values()].map((i) => i.card))]);
-  const rows = [...items].map(([key, item]) => toRow(key, serviceId, item, audit.has(item.card), receivedAt, deps.storeComments));
+  const audit = await auditFactsFor(trx, serviceId, client, [...new Set([...items.values()].map((i) => i.card))]);
+  const rows = [...items].map(([key, item]) => toRow(key, serviceId, client, item, audit.has(item.card), receivedAt, deps.storeComments));
   const stored: string[] = [];
   for (const chunk of chunks(rows, CHUNK)) {
     const inserted = await trx.insertInto('feedback').values(chunk).onConflict((oc) => oc.column('natural_key').doNothing()).returning('natural_key').execute();
@@ -150,6 +160,9 @@ async function writeBatch(
           covers_critical: toDbFlag(a.coversCritical),
           created_at: toDbTime(receivedAt),
           expires_at: toDbTime(a.expiresAt),
+          client_issuer: a.scope.issuer,
+          client_tenant: a.scope.tenant,
+          fhir_server: a.scope.fhirServer,
         })),
       )
       .onConflict((oc) => oc.column('feedback_key').doNothing())
@@ -159,17 +172,23 @@ async function writeBatch(
   return { stored, unknownCards, acknowledged };
 }
 
-/** The audit facts of these cards, when this service returned them. */
-async function auditFactsFor(trx: Transaction<StorageSchema>, serviceId: string, cards: string[]): Promise<Map<string, AuditFacts>> {
+/**
+ * The audit facts of these cards, when this service returned them to this client. A card shown to another
+ * client (or to no client: rows from before scoping) is not known here: its feedback is stored without effect,
+ * and the answer does not tell the sender that the uuid exists elsewhere.
+ */
+async function auditFactsFor(trx: Transaction<StorageSchema>, serviceId: string, client: FeedbackClient, cards: string[]): Promise<Map<string, AuditFacts>> {
   const facts = new Map<string, AuditFacts>();
   for (const chunk of chunks(cards, CHUNK)) {
     const rows = await trx
       .selectFrom('card_audit')
-      .select(['card_uuid', 'rule_id', 'patient_hash', 'drug_key'])
+      .select(['card_uuid', 'rule_id', 'patient_hash', 'drug_key', 'client_issuer', 'client_tenant', 'fhir_server'])
       .where('service_id', '=', serviceId)
+      .where('client_issuer', '=', client.issuer)
+      .where('client_tenant', '=', client.tenant)
       .where('card_uuid', 'in', chunk)
       .execute();
-    for (const r of rows) facts.set(r.card_uuid, { ruleId: r.rule_id, patientHash: r.patient_hash, drugKey: r.drug_key });
+    for (const r of rows) facts.set(r.card_uuid, { ruleId: r.rule_id, patientHash: r.patient_hash, drugKey: r.drug_key, scope: scopeOfRow(r) });
   }
   return facts;
 }
@@ -192,6 +211,7 @@ function acknowledgingOverride(
     ruleId: facts.ruleId,
     patientHash: facts.patientHash,
     drugKey: facts.drugKey,
+    scope: facts.scope,
     coversCritical: policy.suppressesCritical === true,
     expiresAt: new Date(receivedAt.getTime() + days * DAY_MS),
     reasonSystem: reason.system ?? null,
@@ -199,14 +219,17 @@ function acknowledgingOverride(
   };
 }
 
-/** The idempotency key: equal for resent copies of the same feedback, different for any other feedback. */
-function naturalKey(serviceId: string, item: FeedbackItem): string {
+/**
+ * The idempotency key: equal for resent copies of the same feedback, different for any other feedback. The
+ * sender is part of it, so another client's copy can never pre-empt (as a "duplicate") the real client's.
+ */
+function naturalKey(serviceId: string, client: FeedbackClient, item: FeedbackItem): string {
   const reason = item.overrideReason?.reason;
-  const parts = [serviceId, item.card, item.outcome, item.outcomeTimestamp.toISOString(), [...item.acceptedSuggestions].sort(), reason ? `${reason.system ?? ''}|${reason.code}` : ''];
+  const parts = [serviceId, client.issuer, client.tenant, item.card, item.outcome, item.outcomeTimestamp.toISOString(), [...item.acceptedSuggestions].sort(), reason ? `${reason.system ?? ''}|${reason.code}` : ''];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-function toRow(key: string, serviceId: string, item: FeedbackItem, knownCard: boolean, receivedAt: Date, storeComments: boolean): Insertable<FeedbackTable> {
+function toRow(key: string, serviceId: string, client: FeedbackClient, item: FeedbackItem, knownCard: boolean, receivedAt: Date, storeComments: boolean): Insertable<FeedbackTable> {
   const comment = item.overrideReason?.userComment;
   return {
     natural_key: key,
@@ -221,6 +244,8 @@ function toRow(key: string, serviceId: string, item: FeedbackItem, knownCard: bo
     user_comment: storeComments && comment ? comment : null,
     known_card: toDbFlag(knownCard),
     received_at: toDbTime(receivedAt),
+    client_issuer: client.issuer,
+    client_tenant: client.tenant,
   };
 }
 

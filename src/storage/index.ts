@@ -2,7 +2,8 @@
  * Durable storage for the card audit log, feedback and suppression: a SQLite file by default, PostgreSQL when
  * DATABASE_URL is set, one kysely query code for both, versioned migrations run at start-up.
  *
- * The database being down never stops hook calls: audit entries queue in memory (bounded, retried), the
+ * The database being down never stops hook calls: audit entries queue in memory (bounded in bytes, then spilled to
+ * a local file, replayed), the
  * suppression filter works from its in-memory index, feedback and analytics reject with StorageUnavailableError
  * (503), and readiness reports it. Unreachable at start-up: the service starts anyway, not ready, and migrates
  * as soon as the database answers. See docs/storage.md.
@@ -13,6 +14,7 @@ import type { Config } from '../config.js';
 import { loadOverrideReasons } from '../knowledge/override-reasons.js';
 import type { Logger } from '../observability/logger.js';
 import { queryRuleAnalytics, type ReportRange, type RuleAnalytics } from './analytics.js';
+import { AuditSpill } from './audit-spill.js';
 import { AuditQueue, auditWriter, type AuditEntry, type AuditLog } from './audit.js';
 import { openDatabase, type StorageKind } from './connection.js';
 import { DatabaseHealth, StorageUnavailableError, describeDbError } from './errors.js';
@@ -22,7 +24,9 @@ import type { StorageOptions } from './options.js';
 import { SuppressionIndex, syncSuppressionIndex, type Suppression, type SuppressionSettings } from './suppression.js';
 
 export type { AuditEntry, AuditLog } from './audit.js';
-export type { FeedbackItem, FeedbackStore, OverrideReasonLookup, OverrideReasonPolicy, SaveResult } from './feedback.js';
+export type { ClientIdentity, ClientScope } from './scope.js';
+export { clientScope, feedbackClient, UNAUTHENTICATED_ISSUER } from './scope.js';
+export type { FeedbackClient, FeedbackItem, FeedbackStore, OverrideReasonLookup, OverrideReasonPolicy, SaveResult } from './feedback.js';
 export type { Suppression, SuppressionCandidate, SuppressionContext } from './suppression.js';
 export type { ReportRange, RuleAnalytics } from './analytics.js';
 export type { StorageOptions } from './options.js';
@@ -46,7 +50,7 @@ export interface Storage {
   forgetPatients(patientHashes: readonly string[]): Promise<number>;
   readiness(): Promise<{ ok: boolean; detail: string }>;
   close(): Promise<void>;
-  stats(): { auditQueueDepth: number; auditDropped: number; writeFailures: number };
+  stats(): { auditQueueDepth: number; auditSpilledBytes: number; auditDropped: number; writeFailures: number };
 }
 
 export interface StorageDeps {
@@ -77,16 +81,22 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
   };
   const index = new SuppressionIndex(settings, logger);
   const writeAudit = auditWriter(link);
+  const spillFile = auditSpillFile(config, options);
+  // The spill reports its losses to the queue (called only once both exist: on append or replay).
+  const spill = spillFile ? new AuditSpill(spillFile, options.auditSpillMaxBytes, (n, why) => queue.lost(n, why)) : undefined;
   const queue = new AuditQueue({
     write: async (entries) => {
       await gate.ready();
       await writeAudit(entries);
     },
     health,
-    maxQueue: options.auditQueueMax,
+    maxBytes: options.auditQueueMaxBytes,
+    ...(spill ? { spill } : {}),
     retryMaxMs: options.auditRetryMaxMs,
     logger,
   });
+  health.onRecovered(() => queue.retrySoon());
+  queue.start();
   const feedback = createFeedbackStore({
     db: link.db,
     gate,
@@ -128,7 +138,7 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
   }, options.syncIntervalS * 1000);
   syncTimer.unref();
 
-  const auditSummary = (): string => `audit queue ${queue.depth}, dropped ${queue.dropped}`;
+  const auditSummary = (): string => `audit queue ${queue.depth}, spilled ${queue.spilledBytes} bytes, dropped ${queue.dropped}`;
 
   return {
     kind: link.kind,
@@ -150,8 +160,9 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
     },
     async analytics(range) {
       try {
+        await queue.flush(); // cards shown a moment ago are counted too (only what was queued before this call)
         await gate.ready();
-        const rows = await queryRuleAnalytics(link.db, range);
+        const rows = await queryRuleAnalytics(link.db, range, { kind: link.kind, repeatWindowMs: options.analyticsRepeatWindowS * 1000 });
         health.succeeded();
         return rows;
       } catch (err) {
@@ -175,8 +186,16 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
       await queue.close();
       await link.close();
     },
-    stats: () => ({ auditQueueDepth: queue.depth, auditDropped: queue.dropped, writeFailures: health.writeFailures }),
+    stats: () => ({ auditQueueDepth: queue.depth, auditSpilledBytes: queue.spilledBytes, auditDropped: queue.dropped, writeFailures: health.writeFailures }),
   };
+}
+
+/** Where audit entries spill while the database is down: AUDIT_SPILL_FILE, else beside the SQLite file; none for ':memory:' or AUDIT_SPILL=off. */
+function auditSpillFile(config: Config, options: StorageOptions): string | undefined {
+  if (!options.auditSpill) return undefined;
+  if (options.auditSpillFile) return path.resolve(options.auditSpillFile);
+  if (config.sqlitePath === ':memory:' || config.sqlitePath === '') return undefined;
+  return path.join(path.dirname(path.resolve(config.sqlitePath)), 'audit-spill.ndjson');
 }
 
 /** The knowledge pack's override reasons; without the file no reason acknowledges a card (nothing is suppressed). */

@@ -74,6 +74,22 @@ export function storageMigrations(kind: StorageKind): Record<string, Migration> 
         await db.schema.createIndex('suppression_expires_at').on('suppression').column('expires_at').execute();
       },
     },
+    // Client scope (src/storage/scope.ts). Rows written before it keep '' (a scope no client call has), so an
+    // override recorded before the upgrade holds nothing back after it: cards show again, never fewer.
+    '0002_client_scope': {
+      async up(db: Kysely<unknown>) {
+        const scoped: Array<[string, string[]]> = [
+          ['card_audit', ['client_issuer', 'client_tenant', 'fhir_server']],
+          ['feedback', ['client_issuer', 'client_tenant']],
+          ['suppression', ['client_issuer', 'client_tenant', 'fhir_server']],
+        ];
+        for (const [table, columns] of scoped) {
+          for (const column of columns) {
+            await db.schema.alterTable(table).addColumn(column, 'text', (c) => c.notNull().defaultTo('')).execute();
+          }
+        }
+      },
+    },
   };
 }
 

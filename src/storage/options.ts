@@ -24,8 +24,16 @@ export const StorageEnv = z.object({
   ORDER_SIGN_DEDUP: onOff('on'),
   /** How long after an order-select card the order-sign info card for the same order is held back, minutes. */
   ORDER_SIGN_DEDUP_WINDOW_MIN: int(1, 10_080, 720),
-  /** Most card-audit entries kept in memory while the database cannot be written; the oldest are dropped beyond it. */
-  AUDIT_QUEUE_MAX: int(1, 1_000_000, 10_000),
+  /** Analytics: a card shown again for the same client, patient, draft orders and hook within this many seconds of the previous showing is the same showing (0: count every card). */
+  ANALYTICS_REPEAT_WINDOW_S: int(0, 86_400, 300),
+  /** Card-audit entries kept in memory while the database cannot take them, in serialised bytes (heap: ~3.5×); beyond it the oldest are spilled to AUDIT_SPILL_FILE. */
+  AUDIT_QUEUE_MAX_BYTES: int(4096, 1024 * 1024 * 1024, 16 * 1024 * 1024),
+  /** Spill audit entries past AUDIT_QUEUE_MAX_BYTES to a local file and replay them when the database is back; off: drop them (counted). */
+  AUDIT_SPILL: onOff('on'),
+  /** The spill file; default: audit-spill.ndjson beside SQLITE_PATH (one file per instance: give replicas on one host their own). */
+  AUDIT_SPILL_FILE: z.string().min(1).optional(),
+  /** Most bytes the spill file may hold; entries beyond it are dropped (counted). */
+  AUDIT_SPILL_MAX_BYTES: int(4096, 1024 ** 4, 1024 * 1024 * 1024),
   /** Longest wait between two attempts to write queued audit entries, ms (attempts back off from 100 ms to this). */
   AUDIT_RETRY_MAX_MS: int(10, 600_000, 30_000),
   /** Store feedback `userComment` text (free text a clinician typed; it may contain PHI). Off: only `has_comment` is stored. */
@@ -47,7 +55,12 @@ export interface StorageOptions {
   suppressionDefaultDays: number;
   orderSignDedup: boolean;
   orderSignDedupWindowMin: number;
-  auditQueueMax: number;
+  analyticsRepeatWindowS: number;
+  auditQueueMaxBytes: number;
+  auditSpill: boolean;
+  /** Absent: beside the SQLite file (src/storage/index.ts). */
+  auditSpillFile?: string;
+  auditSpillMaxBytes: number;
   auditRetryMaxMs: number;
   feedbackStoreComments: boolean;
   syncIntervalS: number;
@@ -64,7 +77,11 @@ export function storageOptionsFrom(e: z.infer<typeof StorageEnv>): StorageOption
     suppressionDefaultDays: e.SUPPRESSION_DEFAULT_DAYS,
     orderSignDedup: e.ORDER_SIGN_DEDUP,
     orderSignDedupWindowMin: e.ORDER_SIGN_DEDUP_WINDOW_MIN,
-    auditQueueMax: e.AUDIT_QUEUE_MAX,
+    analyticsRepeatWindowS: e.ANALYTICS_REPEAT_WINDOW_S,
+    auditQueueMaxBytes: e.AUDIT_QUEUE_MAX_BYTES,
+    auditSpill: e.AUDIT_SPILL,
+    ...(e.AUDIT_SPILL_FILE ? { auditSpillFile: e.AUDIT_SPILL_FILE } : {}),
+    auditSpillMaxBytes: e.AUDIT_SPILL_MAX_BYTES,
     auditRetryMaxMs: e.AUDIT_RETRY_MAX_MS,
     feedbackStoreComments: e.FEEDBACK_STORE_COMMENTS,
     syncIntervalS: e.STORAGE_SYNC_INTERVAL_S,

@@ -31,6 +31,11 @@ export interface CardAuditTable {
   /** JSON array of the card's suggestion uuids. */
   suggestion_uuids: string;
   shown_at: DbTime;
+  /** Client scope (src/storage/scope.ts); '' on rows written before migration 0002. */
+  client_issuer: ColumnType<string, string | undefined, string>;
+  client_tenant: ColumnType<string, string | undefined, string>;
+  /** origin + path of the call's fhirServer; '' when none. */
+  fhir_server: ColumnType<string, string | undefined, string>;
 }
 
 /** One row per distinct feedback item (CDS Hooks §6); duplicates collapse on natural_key. */
@@ -51,6 +56,9 @@ export interface FeedbackTable {
   /** False when the card uuid was not in the audit log (for this service) when the feedback arrived. */
   known_card: DbFlag;
   received_at: DbTime;
+  /** The client that sent the feedback (src/storage/scope.ts). */
+  client_issuer: ColumnType<string, string | undefined, string>;
+  client_tenant: ColumnType<string, string | undefined, string>;
 }
 
 /** One row per acknowledging override: holds the same rule back for the same patient and drug pair until expires_at. */
@@ -65,6 +73,10 @@ export interface SuppressionTable {
   covers_critical: DbFlag;
   created_at: DbTime;
   expires_at: DbTime;
+  /** The scope of the card overridden: only calls in the same scope are held back. */
+  client_issuer: ColumnType<string, string | undefined, string>;
+  client_tenant: ColumnType<string, string | undefined, string>;
+  fhir_server: ColumnType<string, string | undefined, string>;
 }
 
 export interface StorageSchema {

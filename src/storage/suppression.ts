@@ -1,5 +1,6 @@
 /**
  * Which card drafts to hold back, decided in memory so the hook path does no I/O:
+ *  Both work within one client scope (JWT issuer, tenant and FHIR server: src/storage/scope.ts).
  *  1. acknowledged override — after an override whose reason acknowledges the card, the same rule for the same
  *     patient and the same drug pair is held back until the suppression expires. A critical card is held back
  *     only when the reason explicitly covers critical cards (no shipped reason does).
@@ -14,11 +15,14 @@ import type { CardDraft } from '../cards/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { AuditEntry } from './audit.js';
 import { fromDbFlag, fromDbTime, toDbTime, type StorageSchema } from './schema.js';
+import { scopeKey, type ClientScope } from './scope.js';
 
 export interface SuppressionContext {
   serviceId: string;
   hook: string;
   patientHash: string;
+  /** The calling client and FHIR server: only overrides and order-select cards of the same scope count. */
+  scope: ClientScope;
   now: Date;
 }
 
@@ -39,6 +43,8 @@ export interface AcknowledgedOverride {
   ruleId: string;
   patientHash: string;
   drugKey: string;
+  /** The scope of the card overridden. */
+  scope: ClientScope;
   coversCritical: boolean;
   expiresAt: Date;
 }
@@ -71,8 +77,9 @@ export class SuppressionIndex implements Suppression {
 
   filter<T extends SuppressionCandidate>(candidates: T[], ctx: SuppressionContext): T[] {
     const now = ctx.now.getTime();
+    const scope = scopeKey(ctx.scope);
     return candidates.filter((c) => {
-      const why = this.holdBackReason(c, ctx.patientHash, ctx.hook, now);
+      const why = this.holdBackReason(c, scope, ctx.patientHash, ctx.hook, now);
       if (why) this.logger.debug({ serviceId: ctx.serviceId, hook: ctx.hook, ruleId: c.draft.ruleId, indicator: c.draft.indicator, why }, 'card held back');
       return !why;
     });
@@ -81,7 +88,7 @@ export class SuppressionIndex implements Suppression {
   /** Remember acknowledging overrides (after their feedback committed, or loaded from the database). */
   noteAcknowledged(overrides: readonly AcknowledgedOverride[]): void {
     for (const o of overrides) {
-      const key = acknowledgedKey(o.ruleId, o.patientHash, o.drugKey);
+      const key = acknowledgedKey(scopeKey(o.scope), o.ruleId, o.patientHash, o.drugKey);
       const held = this.acknowledged.get(key) ?? { untilMs: 0, criticalUntilMs: 0 };
       const until = o.expiresAt.getTime();
       held.untilMs = Math.max(held.untilMs, until);
@@ -91,12 +98,13 @@ export class SuppressionIndex implements Suppression {
   }
 
   /** Remember cards shown at order-select (as they are audited, or loaded from the database). */
-  noteShown(entries: readonly Pick<AuditEntry, 'hook' | 'ruleId' | 'patientHash' | 'orderKeys' | 'shownAt'>[]): void {
+  noteShown(entries: readonly Pick<AuditEntry, 'hook' | 'ruleId' | 'patientHash' | 'orderKeys' | 'shownAt' | 'scope'>[]): void {
     if (!this.settings.orderSignDedup) return;
     for (const e of entries) {
       if (e.hook !== SELECT_HOOK) continue;
+      const scope = scopeKey(e.scope);
       for (const orderKey of e.orderKeys) {
-        const key = orderCardKey(e.ruleId, e.patientHash, orderKey);
+        const key = orderCardKey(scope, e.ruleId, e.patientHash, orderKey);
         this.shownAtSelect.set(key, Math.max(this.shownAtSelect.get(key) ?? 0, e.shownAt.getTime()));
       }
     }
@@ -116,15 +124,15 @@ export class SuppressionIndex implements Suppression {
     for (const [key, shownAt] of this.shownAtSelect) if (t - shownAt > this.settings.orderSignDedupWindowMs) this.shownAtSelect.delete(key);
   }
 
-  private holdBackReason(c: SuppressionCandidate, patientHash: string, hook: string, now: number): string | undefined {
+  private holdBackReason(c: SuppressionCandidate, scope: string, patientHash: string, hook: string, now: number): string | undefined {
     const { draft } = c;
     if (this.settings.suppression) {
-      const held = this.acknowledged.get(acknowledgedKey(draft.ruleId, patientHash, c.drugKey));
+      const held = this.acknowledged.get(acknowledgedKey(scope, draft.ruleId, patientHash, c.drugKey));
       if (held && now < (draft.indicator === 'critical' ? held.criticalUntilMs : held.untilMs)) return 'acknowledged-override';
     }
     if (this.settings.orderSignDedup && hook === SIGN_HOOK && draft.indicator === 'info') {
       const shownAtSelect = c.orderKeys.some((orderKey) => {
-        const shownAt = this.shownAtSelect.get(orderCardKey(draft.ruleId, patientHash, orderKey));
+        const shownAt = this.shownAtSelect.get(orderCardKey(scope, draft.ruleId, patientHash, orderKey));
         return shownAt !== undefined && now - shownAt <= this.settings.orderSignDedupWindowMs;
       });
       if (shownAtSelect) return 'shown-at-order-select';
@@ -148,28 +156,31 @@ export const SYNC_OVERLAP_MS = 5 * 60_000;
 export async function syncSuppressionIndex(db: Kysely<StorageSchema>, index: SuppressionIndex, settings: SuppressionSettings, now: Date, since?: Date): Promise<void> {
   const suppressions = await db
     .selectFrom('suppression')
-    .select(['rule_id', 'patient_hash', 'drug_key', 'covers_critical', 'expires_at'])
+    .select(['rule_id', 'patient_hash', 'drug_key', 'covers_critical', 'expires_at', 'client_issuer', 'client_tenant', 'fhir_server'])
     .where('expires_at', '>', toDbTime(now))
     .execute();
   index.noteAcknowledged(
-    suppressions.map((r) => ({ ruleId: r.rule_id, patientHash: r.patient_hash, drugKey: r.drug_key, coversCritical: fromDbFlag(r.covers_critical), expiresAt: fromDbTime(r.expires_at) })),
+    suppressions.map((r) => ({ ruleId: r.rule_id, patientHash: r.patient_hash, drugKey: r.drug_key, scope: scopeOfRow(r), coversCritical: fromDbFlag(r.covers_critical), expiresAt: fromDbTime(r.expires_at) })),
   );
   if (settings.orderSignDedup) {
     const windowStart = now.getTime() - settings.orderSignDedupWindowMs;
     const from = since ? Math.max(windowStart, since.getTime() - SYNC_OVERLAP_MS) : windowStart;
     const shown = await db
       .selectFrom('card_audit')
-      .select((eb) => ['rule_id', 'patient_hash', 'order_keys', eb.fn.max('shown_at').as('last_shown_at')])
+      .select((eb) => ['rule_id', 'patient_hash', 'order_keys', 'client_issuer', 'client_tenant', 'fhir_server', eb.fn.max('shown_at').as('last_shown_at')])
       .where('hook', '=', SELECT_HOOK)
       .where('shown_at', '>=', toDbTime(new Date(from)))
-      .groupBy(['rule_id', 'patient_hash', 'order_keys'])
+      .groupBy(['rule_id', 'patient_hash', 'order_keys', 'client_issuer', 'client_tenant', 'fhir_server'])
       .execute();
     index.noteShown(
-      shown.map((r) => ({ hook: SELECT_HOOK, ruleId: r.rule_id, patientHash: r.patient_hash, orderKeys: JSON.parse(r.order_keys) as string[], shownAt: fromDbTime(r.last_shown_at) })),
+      shown.map((r) => ({ hook: SELECT_HOOK, ruleId: r.rule_id, patientHash: r.patient_hash, orderKeys: JSON.parse(r.order_keys) as string[], scope: scopeOfRow(r), shownAt: fromDbTime(r.last_shown_at) })),
     );
   }
   index.prune(now);
 }
 
-const acknowledgedKey = (ruleId: string, patientHash: string, drugKey: string): string => `${ruleId}\u0000${patientHash}\u0000${drugKey}`;
-const orderCardKey = (ruleId: string, patientHash: string, orderKey: string): string => `${ruleId}\u0000${patientHash}\u0000${orderKey}`;
+const acknowledgedKey = (scope: string, ruleId: string, patientHash: string, drugKey: string): string => `${scope}\u0001${ruleId}\u0000${patientHash}\u0000${drugKey}`;
+const orderCardKey = (scope: string, ruleId: string, patientHash: string, orderKey: string): string => `${scope}\u0001${ruleId}\u0000${patientHash}\u0000${orderKey}`;
+
+/** The scope stored in a row's client_issuer, client_tenant and fhir_server columns. */
+export const scopeOfRow = (r: { client_issuer: string; client_tenant: string; fhir_server: string }): ClientScope => ({ issuer: r.client_issuer, tenant: r.client_tenant, fhirServer: r.fhir_server });

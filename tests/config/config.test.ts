@@ -23,14 +23,14 @@ describe('configuration from the environment', () => {
 
   test('names bad storage variables together with the other problems', () => {
     try {
-      loadConfig({ PORT: 'abc', SUPPRESSION: 'maybe', AUDIT_QUEUE_MAX: '0' });
+      loadConfig({ PORT: 'abc', SUPPRESSION: 'maybe', AUDIT_QUEUE_MAX_BYTES: '0' });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
       const problems = (e as ConfigError).problems.join('\n');
       expect(problems).toMatch(/^PORT: /m);
       expect(problems).toMatch(/^SUPPRESSION: /m);
-      expect(problems).toMatch(/^AUDIT_QUEUE_MAX: /m);
+      expect(problems).toMatch(/^AUDIT_QUEUE_MAX_BYTES: /m);
     }
   });
 

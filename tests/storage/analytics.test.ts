@@ -8,9 +8,10 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { analyticsReport } from '../../src/analytics-cli.js';
 import { NO_REASON, parseReportRange } from '../../src/storage/analytics.js';
-import type { FeedbackItem, RuleAnalytics, Storage } from '../../src/storage/index.js';
+import type { AuditEntry, FeedbackClient, FeedbackItem, RuleAnalytics, Storage } from '../../src/storage/index.js';
+import { clientScope } from '../../src/storage/scope.js';
 import { BACKENDS, REASON_SYSTEM, openStorage, type TestDatabase } from './backends.js';
-import { ADMIN_TOKEN, SERVICE, auditEntry, buildApp } from './harness.js';
+import { ADMIN_TOKEN, SERVICE, UNSCOPED, auditEntry, buildApp } from './harness.js';
 
 const DAY1 = new Date('2031-03-01T09:00:00Z');
 const DAY2 = new Date('2031-03-02T09:00:00Z');
@@ -23,13 +24,13 @@ async function seed(storage: Storage): Promise<void> {
     opioidV2: randomUUID(), ifn1: randomUUID(), ifnDay3: randomUUID(),
   };
   storage.audit.recordCards([
-    auditEntry({ cardUuid: cards.opioid1, ruleId: 'ldn-opioid', ruleVersion: '1.0.0', shownAt: DAY1 }),
-    auditEntry({ cardUuid: cards.opioid2, ruleId: 'ldn-opioid', ruleVersion: '1.0.0', shownAt: DAY1 }),
-    auditEntry({ cardUuid: cards.opioid3, ruleId: 'ldn-opioid', ruleVersion: '1.0.0', shownAt: DAY2 }),
-    auditEntry({ cardUuid: cards.opioid4, ruleId: 'ldn-opioid', ruleVersion: '1.0.0', shownAt: DAY2 }),
-    auditEntry({ cardUuid: cards.opioidV2, ruleId: 'ldn-opioid', ruleVersion: '1.1.0', shownAt: DAY2 }),
-    auditEntry({ cardUuid: cards.ifn1, ruleId: 'ldn-interferon', ruleVersion: '1.0.0', shownAt: DAY1 }),
-    auditEntry({ cardUuid: cards.ifnDay3, ruleId: 'ldn-interferon', ruleVersion: '1.0.0', shownAt: DAY3 }),
+    auditEntry({ cardUuid: cards.opioid1, patientHash: 'p-opioid1', ruleId: 'ldn-opioid', ruleVersion: '1.0.0', shownAt: DAY1 }),
+    auditEntry({ cardUuid: cards.opioid2, patientHash: 'p-opioid2', ruleId: 'ldn-opioid', ruleVersion: '1.0.0', shownAt: DAY1 }),
+    auditEntry({ cardUuid: cards.opioid3, patientHash: 'p-opioid3', ruleId: 'ldn-opioid', ruleVersion: '1.0.0', shownAt: DAY2 }),
+    auditEntry({ cardUuid: cards.opioid4, patientHash: 'p-opioid4', ruleId: 'ldn-opioid', ruleVersion: '1.0.0', shownAt: DAY2 }),
+    auditEntry({ cardUuid: cards.opioidV2, patientHash: 'p-opioidV2', ruleId: 'ldn-opioid', ruleVersion: '1.1.0', shownAt: DAY2 }),
+    auditEntry({ cardUuid: cards.ifn1, patientHash: 'p-ifn1', ruleId: 'ldn-interferon', ruleVersion: '1.0.0', shownAt: DAY1 }),
+    auditEntry({ cardUuid: cards.ifnDay3, patientHash: 'p-ifnDay3', ruleId: 'ldn-interferon', ruleVersion: '1.0.0', shownAt: DAY3 }),
   ]);
   const at = new Date('2031-03-04T00:00:00Z');
   const reason = (code: string) => ({ reason: { code, system: REASON_SYSTEM } });
@@ -44,8 +45,8 @@ async function seed(storage: Storage): Promise<void> {
     { card: cards.ifnDay3, outcome: 'overridden', acceptedSuggestions: [], overrideReason: { userComment: 'x' }, outcomeTimestamp: at },
     { card: randomUUID(), outcome: 'accepted', acceptedSuggestions: ['s3'], outcomeTimestamp: at }, // unknown card: in no rule
   ];
-  await storage.feedback.save(SERVICE, items, at);
-  await storage.feedback.save(SERVICE, items.slice(0, 2), at); // resent: counted once
+  await storage.feedback.save(SERVICE, items, at, UNSCOPED);
+  await storage.feedback.save(SERVICE, items.slice(0, 2), at, UNSCOPED); // resent: counted once
 }
 
 const byRule = (rules: RuleAnalytics[]) => Object.fromEntries(rules.map((r) => [`${r.ruleId}@${r.ruleVersion}`, r]));
@@ -167,5 +168,98 @@ describe('report CLI without a database', () => {
     const code = await analyticsReport([], () => undefined, (l) => err.push(l), { NODE_ENV: 'test', LOG_LEVEL: 'silent', SQLITE_PATH: '/nonexistent-ldn-cds/none.sqlite' });
     expect(code).toBe(1);
     expect(err.join('\n')).toContain('No database at /nonexistent-ldn-cds/none.sqlite');
+  });
+});
+
+describe.each(BACKENDS)('showings in analytics on $name (order-select re-fires)', (backend) => {
+  let db: TestDatabase;
+  let storage: Storage;
+  const T = new Date('2031-05-01T10:00:00.000Z');
+  const at = (s: number) => new Date(T.getTime() + s * 1000);
+  const X = clientScope({ iss: 'https://ehr-x.example.org' }, 'https://fhir.example.org/r4');
+  const Y = clientScope({ iss: 'https://ehr-y.example.org' }, 'https://fhir.example.org/r4');
+
+  beforeEach(async () => {
+    db = await backend.create();
+  });
+  afterEach(async () => {
+    await storage?.close();
+    await db?.drop();
+  });
+
+  /** Cards of one rule shown at these second offsets; the same draft order, patient and client unless given. */
+  function show(seconds: number[], e: Partial<AuditEntry> = {}): string[] {
+    const uuids = seconds.map(() => randomUUID());
+    storage.audit.recordCards(uuids.map((cardUuid, i) => auditEntry({ cardUuid, hook: 'order-select', orderKeys: ['order-1'], scope: X, shownAt: at(seconds[i]!), ...e })));
+    return uuids;
+  }
+  const feedback = (card: string, outcome: 'accepted' | 'overridden', client: FeedbackClient = X) =>
+    storage.feedback.save(SERVICE, [{ card, outcome, acceptedSuggestions: outcome === 'accepted' ? ['s'] : [], outcomeTimestamp: T }], at(600), client);
+  const opioid = async () => (await storage.analytics({})).find((r) => r.ruleId === 'ldn-opioid');
+
+  it('counts a card re-fired for the same draft order, patient and client within the window once, with its decision', async () => {
+    storage = await openStorage(db.config);
+    const [, , third] = show([0, 20, 50]);
+    await feedback(third!, 'accepted');
+    expect(await opioid()).toMatchObject({ shown: 1, accepted: 1, overridden: 0, acceptanceRate: 1 });
+  });
+
+  it('a showing lasts while re-fires keep coming within the window of each other, and a later one is a new showing', async () => {
+    storage = await openStorage(db.config, { options: { analyticsRepeatWindowS: 300 } });
+    show([0, 200, 400, 599]); // each within 300 s of the one before: one showing
+    show([1000]); // 401 s after the last: a new one
+    expect((await opioid())?.shown).toBe(2);
+  });
+
+  it('counts separately another patient, draft order, client, FHIR server or hook', async () => {
+    storage = await openStorage(db.config);
+    show([0, 10]);
+    show([5], { patientHash: 'patient-b' });
+    show([5], { orderKeys: ['order-2'] });
+    show([5], { scope: Y });
+    show([5], { scope: { ...X, fhirServer: 'https://other.example.org/fhir' } });
+    show([5], { hook: 'order-sign' });
+    expect((await opioid())?.shown).toBe(6);
+  });
+
+  it('counts every card with ANALYTICS_REPEAT_WINDOW_S=0', async () => {
+    storage = await openStorage(db.config, { options: { analyticsRepeatWindowS: 0 } });
+    show([0, 20, 50]);
+    expect((await opioid())?.shown).toBe(3);
+  });
+
+  it('reports one client (issuer, tenant) through storage, GET /admin/analytics and the report CLI', async () => {
+    storage = await openStorage(db.config);
+    show([0]);
+    show([0, 1000], { scope: Y });
+    show([0], { scope: { ...Y, tenant: 't-2' } });
+    expect((await storage.analytics({ issuer: X.issuer }))[0]?.shown).toBe(1);
+    expect((await storage.analytics({ issuer: Y.issuer }))[0]?.shown).toBe(3);
+    expect((await storage.analytics({ issuer: Y.issuer, tenant: '' }))[0]?.shown).toBe(2);
+    expect(await storage.analytics({ issuer: 'https://nobody.example.org' })).toEqual([]);
+
+    const app = buildApp(storage, { adminToken: ADMIN_TOKEN });
+    const res = await request(app).get('/admin/analytics').query({ issuer: Y.issuer, tenant: 't-2' }).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ issuer: Y.issuer, tenant: 't-2', rules: [{ ruleId: 'ldn-opioid', shown: 1 }] });
+    const lonely = await request(app).get('/admin/analytics').query({ tenant: 't-2' }).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect(lonely.status).toBe(400);
+    expect(lonely.body.resourceType).toBe('OperationOutcome');
+
+    await storage.audit.flush();
+    const out: string[] = [];
+    const code = await analyticsReport(['--issuer', X.issuer, '--json'], (l) => out.push(l), () => undefined, db.env);
+    expect(code).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toMatchObject({ issuer: X.issuer, rules: [{ ruleId: 'ldn-opioid', shown: 1 }] });
+    expect(await analyticsReport(['--tenant', 't-2'], () => undefined, () => undefined, db.env)).toBe(2);
+  });
+
+  it("counts a showing overridden then accepted once under each outcome, and ignores another client's feedback", async () => {
+    storage = await openStorage(db.config);
+    const [first, , third] = show([0, 20, 50]);
+    await feedback(first!, 'overridden');
+    await feedback(third!, 'accepted');
+    await feedback(third!, 'overridden', Y); // Y was never shown this card
+    expect(await opioid()).toMatchObject({ shown: 1, accepted: 1, overridden: 1, overriddenByReason: { [NO_REASON]: 1 } });
   });
 });

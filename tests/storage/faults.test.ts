@@ -5,6 +5,8 @@
  * stored. Also: unreachable at start-up, connections killed by the server, and feedback surviving a process kill.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import { once } from 'node:events';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -12,9 +14,10 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
+import { entryBytes } from '../../src/storage/audit.js';
 import type { Storage } from '../../src/storage/index.js';
 import { BACKENDS, REASON_SYSTEM, capturingLogger, count, flag, openStorage, type BreakablePath, type TestDatabase } from './backends.js';
-import { SERVICE, auditEntry, buildApp, feedbackJson, type StandInHookBody } from './harness.js';
+import { SERVICE, UNSCOPED, auditEntry, buildApp, feedbackJson, type StandInHookBody } from './harness.js';
 
 const hookCall = (patientHash = 'patient-a'): StandInHookBody => ({
   hook: 'order-select',
@@ -105,19 +108,54 @@ describe.each(BACKENDS)('database faults on $name', (backend) => {
     expect(storage.stats().auditQueueDepth).toBe(0);
   });
 
-  it('bounds the audit queue: beyond AUDIT_QUEUE_MAX the oldest entries are dropped, counted and logged', async () => {
+  it('without a spill file (AUDIT_SPILL=off), beyond AUDIT_QUEUE_MAX_BYTES the oldest entries are dropped, counted exactly and logged', async () => {
     const { logger, lines } = capturingLogger('warn');
-    storage = await openStorage(breakable.config, { logger, options: { auditQueueMax: 5 } });
-    await breakable.break();
     const entries = Array.from({ length: 8 }, () => auditEntry({ cardUuid: randomUUID() }));
+    const maxBytes = 5 * entryBytes(entries[0]!); // the entries are all the same size
+    storage = await openStorage(breakable.config, { logger, options: { auditQueueMaxBytes: maxBytes, auditSpill: false } });
+    await breakable.break();
     storage.audit.recordCards(entries);
     expect(storage.stats()).toMatchObject({ auditDropped: 3 });
-    expect(lines.find((l) => l.msg === 'card audit entries dropped (not written to the database)')).toMatchObject({ droppedTotal: 3, queueMax: 5 });
+    expect(lines.find((l) => l.msg === 'card audit entries dropped (not written to the database)')).toMatchObject({ droppedTotal: 3, queueMaxBytes: maxBytes });
 
     await breakable.heal();
     // The first attempt may still meet a connection that died during the outage; the retries get through.
     await vi.waitFor(async () => expect(await auditedCards()).toEqual(new Set(entries.slice(3).map((e) => e.cardUuid))), { timeout: 10_000, interval: 50 });
     expect(storage.stats()).toMatchObject({ auditQueueDepth: 0, auditDropped: 3 });
+  });
+
+  it('an outage with far more entries than the memory bound loses nothing: they spill to the local file and are replayed once', async () => {
+    const spillFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'ldn-cds-spill-')), 'audit-spill.ndjson');
+    const entries = Array.from({ length: 1000 }, () => auditEntry({ cardUuid: randomUUID() }));
+    const maxBytes = 50 * entryBytes(entries[0]!);
+    storage = await openStorage(breakable.config, { options: { auditQueueMaxBytes: maxBytes, auditSpillFile: spillFile } });
+    await breakable.break();
+    for (let i = 0; i < entries.length; i += 10) storage.audit.recordCards(entries.slice(i, i + 10)); // hook calls during the outage
+    expect(storage.stats().auditQueueDepth).toBeLessThanOrEqual(50);
+    expect(storage.stats().auditSpilledBytes).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(existsSync(spillFile) || existsSync(`${spillFile}.replay`)).toBe(true));
+    expect(storage.stats()).toMatchObject({ auditDropped: 0 });
+
+    await breakable.heal();
+    await vi.waitFor(async () => expect((await auditedCards()).size).toBe(entries.length), { timeout: 15_000, interval: 50 });
+    expect(await auditedCards()).toEqual(new Set(entries.map((e) => e.cardUuid)));
+    expect(count(await db.query('select count(*) as n from card_audit'))).toBe(entries.length);
+    expect(storage.stats()).toMatchObject({ auditQueueDepth: 0, auditSpilledBytes: 0, auditDropped: 0 });
+  });
+
+  it('a stop during an outage keeps the queued entries in the spill file, and the next start replays them', async () => {
+    const spillFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'ldn-cds-spill-')), 'audit-spill.ndjson');
+    const entries = Array.from({ length: 30 }, () => auditEntry({ cardUuid: randomUUID() }));
+    storage = await openStorage(breakable.config, { options: { auditQueueMaxBytes: 10 * entryBytes(entries[0]!), auditSpillFile: spillFile } });
+    await breakable.break();
+    storage.audit.recordCards(entries);
+    await storage.close();
+    storage = undefined;
+    await breakable.heal();
+
+    storage = await openStorage(breakable.config, { options: { auditSpillFile: spillFile } });
+    await vi.waitFor(async () => expect(await auditedCards()).toEqual(new Set(entries.map((e) => e.cardUuid))), { timeout: 15_000, interval: 50 });
+    expect(storage.stats()).toMatchObject({ auditSpilledBytes: 0, auditDropped: 0 });
   });
 
   it('starts while the database is unreachable, not ready, and migrates and serves once it is back', async () => {
@@ -164,6 +202,7 @@ describe.each(BACKENDS)('database faults on $name', (backend) => {
       serviceId: SERVICE,
       hook: 'patient-view',
       patientHash: 'patient-k',
+      scope: UNSCOPED,
       now: new Date(),
     });
     expect(kept).toEqual([]);

@@ -10,14 +10,27 @@ import { adminRouter } from '../../src/http/admin.js';
 import { errorHandler, notFoundHandler } from '../../src/http/errors.js';
 import { feedbackRouter } from '../../src/http/feedback.js';
 import type { AuditEntry, Storage } from '../../src/storage/index.js';
+import { clientScope, type ClientIdentity, type ClientScope } from '../../src/storage/scope.js';
 import { silentLogger } from './backends.js';
+
+/** The scope of a call without a verified client or fhirServer (AUTH_MODE=off, prefetch only). */
+export const UNSCOPED: ClientScope = clientScope(undefined);
 
 export const SERVICE = 'ldn-order-check';
 /** Service ids the app knows: ours and the three the CDS Hooks Sandbox captures were made with. */
 export const SERVICES = new Set([SERVICE, 'ldn-patient-view', 'ldn-order-select', 'ldn-order-sign']);
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
-const passThroughAuth: RequestHandler = (_req, _res, next) => next();
+/** Test headers naming the verified client, as the auth middleware would leave it on res.locals.client. */
+export const ISSUER_HEADER = 'x-test-issuer';
+export const TENANT_HEADER = 'x-test-tenant';
+/** Stands in for the JWT check: the client named by the test headers, none (AUTH_MODE=off) without them. */
+const testAuth: RequestHandler = (req, res, next) => {
+  const iss = req.get(ISSUER_HEADER);
+  const tenant = req.get(TENANT_HEADER);
+  if (iss) res.locals.client = { iss, jti: 'test-jti', ...(tenant ? { tenant } : {}) };
+  next();
+};
 
 export function buildApp(storage: Storage, opts: { adminToken?: string } = {}): Express {
   const app = express();
@@ -29,8 +42,8 @@ export function buildApp(storage: Storage, opts: { adminToken?: string } = {}): 
     const r = await storage.readiness();
     res.status(r.ok ? 200 : 503).json(r);
   });
-  app.post('/cds-services/:id', express.json(), hookStandIn(storage));
-  app.use(feedbackRouter({ storage, auth: passThroughAuth, body: [express.json({ limit: '5mb' })], serviceExists: (id) => SERVICES.has(id) }));
+  app.post('/cds-services/:id', testAuth, express.json(), hookStandIn(storage));
+  app.use(feedbackRouter({ storage, auth: testAuth, body: [express.json({ limit: '5mb' })], serviceExists: (id) => SERVICES.has(id) }));
   app.use(adminRouter({ storage, adminToken: opts.adminToken }));
   app.use(notFoundHandler);
   app.use(errorHandler(silentLogger));
@@ -42,6 +55,7 @@ export interface StandInHookBody {
   hook: string;
   hookInstance?: string;
   patientHash: string;
+  fhirServer?: string;
   now?: string;
   drafts: Array<{ ruleId: string; indicator: Indicator; drugKey: string; orderKeys?: string[] }>;
 }
@@ -52,11 +66,12 @@ function hookStandIn(storage: Storage): RequestHandler {
     const serviceId = String(req.params.id);
     const now = body.now ? new Date(body.now) : new Date();
     const candidates = body.drafts.map((d) => ({ draft: draft(d.ruleId, d.indicator), drugKey: d.drugKey, orderKeys: d.orderKeys ?? [] }));
-    const kept = storage.suppression.filter(candidates, { serviceId, hook: body.hook, patientHash: body.patientHash, now });
+    const scope = clientScope(res.locals.client as ClientIdentity | undefined, body.fhirServer);
+    const kept = storage.suppression.filter(candidates, { serviceId, hook: body.hook, patientHash: body.patientHash, scope, now });
     const shown = kept.map((c) => ({ c, card: { uuid: randomUUID(), summary: c.draft.summary, indicator: c.draft.indicator, source: { label: 'test' } } }));
     storage.audit.recordCards(
       shown.map(({ c, card }) =>
-        auditEntry({ cardUuid: card.uuid, serviceId, ruleId: c.draft.ruleId, hook: body.hook, hookInstance: body.hookInstance ?? randomUUID(), indicator: card.indicator, patientHash: body.patientHash, drugKey: c.drugKey, orderKeys: c.orderKeys, shownAt: now }),
+        auditEntry({ cardUuid: card.uuid, serviceId, ruleId: c.draft.ruleId, hook: body.hook, hookInstance: body.hookInstance ?? randomUUID(), indicator: card.indicator, patientHash: body.patientHash, drugKey: c.drugKey, orderKeys: c.orderKeys, shownAt: now, scope }),
       ),
     );
     res.json({ cards: shown.map(({ card }) => card) });
@@ -82,6 +97,7 @@ export function auditEntry(e: Partial<AuditEntry> & Pick<AuditEntry, 'cardUuid'>
     drugKey: 'naltrexone+oxycodone',
     orderKeys: [],
     shownAt: new Date(),
+    scope: UNSCOPED,
     ...e,
   };
 }

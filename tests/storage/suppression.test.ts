@@ -14,7 +14,9 @@ import type { Indicator } from '../../src/cards/types.js';
 import { testConfig } from '../../src/config.js';
 import { createStorage, type Storage, type StorageOptions } from '../../src/storage/index.js';
 import { BACKENDS, REASON_SYSTEM, count, openStorage, silentLogger, testOptions, type TestDatabase } from './backends.js';
-import { SERVICE, auditEntry, draft } from './harness.js';
+import { clientScope, type ClientScope } from '../../src/storage/scope.js';
+import type { FeedbackClient } from '../../src/storage/index.js';
+import { SERVICE, UNSCOPED, auditEntry, draft } from './harness.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -29,7 +31,11 @@ interface Shown {
   hook?: string;
   orderKeys?: string[];
   shownAt?: Date;
+  scope?: ClientScope;
 }
+
+const EHR_X = clientScope({ iss: 'https://ehr-x.example.org' }, 'https://fhir.ehr-x.example.org/r4');
+const EHR_Y = clientScope({ iss: 'https://ehr-y.example.org' }, 'https://fhir.ehr-x.example.org/r4');
 
 describe.each(BACKENDS)('suppression on $name', (backend) => {
   let db: TestDatabase;
@@ -56,15 +62,15 @@ describe.each(BACKENDS)('suppression on $name', (backend) => {
     return cardUuid;
   }
 
-  async function override(card: string, code?: string, opts: { system?: string; at?: Date } = {}): Promise<void> {
+  async function override(card: string, code?: string, opts: { system?: string; at?: Date; client?: FeedbackClient } = {}): Promise<void> {
     const reason = code ? { reason: { code, ...(opts.system !== undefined ? { system: opts.system } : { system: REASON_SYSTEM }) } } : undefined;
-    await storage.feedback.save(SERVICE, [{ card, outcome: 'overridden', acceptedSuggestions: [], ...(reason ? { overrideReason: reason } : {}), outcomeTimestamp: opts.at ?? T0 }], opts.at ?? T0);
+    await storage.feedback.save(SERVICE, [{ card, outcome: 'overridden', acceptedSuggestions: [], ...(reason ? { overrideReason: reason } : {}), outcomeTimestamp: opts.at ?? T0 }], opts.at ?? T0, opts.client ?? UNSCOPED);
   }
 
   /** Does the next hook call show this card? */
   function shows(c: Shown & { now?: Date } = {}): boolean {
     const candidate = { draft: draft(c.ruleId ?? 'ldn-opioid', c.indicator ?? 'warning'), drugKey: c.drugKey ?? OXY, orderKeys: c.orderKeys ?? [] };
-    const kept = storage.suppression.filter([candidate], { serviceId: SERVICE, hook: c.hook ?? 'patient-view', patientHash: c.patientHash ?? 'patient-a', now: c.now ?? new Date(T0.getTime() + HOUR) });
+    const kept = storage.suppression.filter([candidate], { serviceId: SERVICE, hook: c.hook ?? 'patient-view', patientHash: c.patientHash ?? 'patient-a', scope: c.scope ?? UNSCOPED, now: c.now ?? new Date(T0.getTime() + HOUR) });
     return kept.length === 1;
   }
 
@@ -78,7 +84,7 @@ describe.each(BACKENDS)('suppression on $name', (backend) => {
         { draft: draft('ldn-opioid', 'warning'), drugKey: OXY, orderKeys: [] },
         { draft: draft('ldn-interferon', 'warning'), drugKey: 'interferon beta-1a+naltrexone', orderKeys: [] },
       ];
-      const kept = storage.suppression.filter(candidates, { serviceId: SERVICE, hook: 'patient-view', patientHash: 'patient-a', now: new Date(T0.getTime() + HOUR) });
+      const kept = storage.suppression.filter(candidates, { serviceId: SERVICE, hook: 'patient-view', patientHash: 'patient-a', scope: UNSCOPED, now: new Date(T0.getTime() + HOUR) });
       expect(kept).toEqual([candidates[1]]);
       expect(count(await db.query('select count(*) as n from suppression'))).toBe(1);
     });
@@ -125,13 +131,13 @@ describe.each(BACKENDS)('suppression on $name', (backend) => {
 
     it('accepts a coded reason without system (the sandbox may omit it)', async () => {
       const card = show();
-      await storage.feedback.save(SERVICE, [{ card, outcome: 'overridden', acceptedSuggestions: [], overrideReason: { reason: { code: 'aware-of-risk' } }, outcomeTimestamp: T0 }], T0);
+      await storage.feedback.save(SERVICE, [{ card, outcome: 'overridden', acceptedSuggestions: [], overrideReason: { reason: { code: 'aware-of-risk' } }, outcomeTimestamp: T0 }], T0, UNSCOPED);
       expect(shows()).toBe(false);
     });
 
     it('does nothing after an accepted card', async () => {
       const card = show();
-      await storage.feedback.save(SERVICE, [{ card, outcome: 'accepted', acceptedSuggestions: [randomUUID()], outcomeTimestamp: T0 }], T0);
+      await storage.feedback.save(SERVICE, [{ card, outcome: 'accepted', acceptedSuggestions: [randomUUID()], outcomeTimestamp: T0 }], T0, UNSCOPED);
       expect(shows()).toBe(true);
     });
 
@@ -153,6 +159,51 @@ describe.each(BACKENDS)('suppression on $name', (backend) => {
       await override(show(), 'aware-of-risk');
       expect(shows()).toBe(true);
       expect(count(await db.query('select count(*) as n from suppression'))).toBe(1);
+    });
+  });
+
+  describe('client scope (issuer, tenant, FHIR server)', () => {
+    it("an override by one EHR never holds back another EHR's card for a patient with the same id", async () => {
+      await override(show({ scope: EHR_X }), 'aware-of-risk', { client: EHR_X });
+      expect(shows({ scope: EHR_X })).toBe(false);
+      expect(shows({ scope: EHR_Y })).toBe(true);
+      expect(shows({ scope: { ...EHR_X, tenant: 'clinic-2' } })).toBe(true);
+      expect(shows({ scope: { ...EHR_X, fhirServer: 'https://other-fhir.example.org/r4' } })).toBe(true);
+      expect(shows()).toBe(true); // AUTH_MODE=off calls have their own scope
+      await reopen(); // loaded from the database with its scope
+      expect(shows({ scope: EHR_X })).toBe(false);
+      expect(shows({ scope: EHR_Y })).toBe(true);
+    });
+
+    it("feedback from another client on a card is stored without effect: no suppression for the card's client", async () => {
+      const card = show({ scope: EHR_X });
+      await override(card, 'aware-of-risk', { client: EHR_Y });
+      expect(shows({ scope: EHR_X })).toBe(true);
+      expect(count(await db.query('select count(*) as n from suppression'))).toBe(0);
+      const [row] = await db.query<Record<string, unknown>>('select known_card, client_issuer from feedback');
+      expect(row).toMatchObject({ client_issuer: EHR_Y.issuer });
+      expect(Number(row!.known_card)).toBe(0);
+      // The real client's identical feedback is not taken for a duplicate of the other's: it takes effect.
+      await override(card, 'aware-of-risk', { client: EHR_X });
+      expect(shows({ scope: EHR_X })).toBe(false);
+    });
+
+    it('records the issuer, tenant and FHIR server (origin and path only) in the audit row', async () => {
+      const scope = clientScope({ iss: 'https://ehr-x.example.org', tenant: 't-1' }, 'https://user:secret@fhir.example.org/r4/?token=abc#x');
+      const card = show({ scope });
+      await storage.audit.flush();
+      const [row] = await db.query<Record<string, unknown>>('select client_issuer, client_tenant, fhir_server from card_audit where card_uuid = ?', [card]);
+      expect(row).toEqual({ client_issuer: 'https://ehr-x.example.org', client_tenant: 't-1', fhir_server: 'https://fhir.example.org/r4' });
+    });
+
+    it('coordinates order-select with order-sign only within one scope', async () => {
+      show({ hook: 'order-select', indicator: 'info', orderKeys: ['order-1'], scope: EHR_X });
+      expect(shows({ hook: 'order-sign', indicator: 'info', orderKeys: ['order-1'], scope: EHR_X })).toBe(false);
+      expect(shows({ hook: 'order-sign', indicator: 'info', orderKeys: ['order-1'], scope: EHR_Y })).toBe(true);
+      await storage.audit.flush();
+      await reopen();
+      expect(shows({ hook: 'order-sign', indicator: 'info', orderKeys: ['order-1'], scope: EHR_X })).toBe(false);
+      expect(shows({ hook: 'order-sign', indicator: 'info', orderKeys: ['order-1'], scope: EHR_Y })).toBe(true);
     });
   });
 
