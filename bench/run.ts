@@ -150,7 +150,7 @@ async function inProcess() {
   const config = loadConfig({ NODE_ENV: 'development', AUTH_MODE: 'off', LOG_LEVEL: 'silent' });
   const knowledge = loadKnowledge(config.cdsServicesDir);
   const engine = createEngine(knowledge, { config, logger: createLogger('silent') });
-  const service = knowledge.services.get('ldn-order-check')!;
+  const service = knowledge.services.get('ldn-order-select')!;
   let run = 0;
   /**
    * Three kinds of call, each on a freshly parsed body as from the wire:

@@ -54,15 +54,16 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
     const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
     const knowledge = loadKnowledge(config.cdsServicesDir);
     const hook = (body as { hook?: unknown })?.hook;
-    const service = parsed.values.service
-      ? knowledge.services.get(parsed.values.service)
-      : knowledge.services.all().find((s) => s.hooks.includes(hook as never));
-    if (!service) {
+    const endpoint = parsed.values.service
+      ? knowledge.services.endpoint(parsed.values.service)
+      : knowledge.services.endpoint(knowledge.services.all().find((s) => s.hook === hook)?.id ?? '');
+    if (!endpoint) {
       err(parsed.values.service ? `No service "${parsed.values.service}"` : `No service serves hook "${String(hook)}"`);
       return 2;
     }
     const engine = createEngine(knowledge, { config, logger: createLogger(config.logLevel, process.stderr), now: () => now });
-    const request = parseHookRequest(body, service.hooks, service.id);
+    const request = parseHookRequest(body, endpoint.hooks, endpoint.id);
+    const service = endpoint.forHook(request.hook)!;
     const result = await engine.evaluate(service, request);
     if (parsed.values.json) out(JSON.stringify(result.response, null, 2));
     else out(describe(service.id, request.hook, result.rendered));
