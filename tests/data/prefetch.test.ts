@@ -13,7 +13,6 @@ const TOKEN = 'secret-access-token-123';
 const ALLOW = { FHIR_SERVER_ALLOWLIST: FHIR };
 /** The shipped templates narrow medications by status (cds-services/services/*.yaml). */
 const STATEMENTS = { patient: 'p1', status: 'active,intended,on-hold,unknown,completed,stopped' };
-const REQUESTS = { patient: 'p1', status: 'active,on-hold,unknown,completed,stopped' };
 
 function without(req: Record<string, unknown>, ...keys: string[]): Record<string, unknown> {
   const prefetch = { ...(req.prefetch as Record<string, unknown>) };
