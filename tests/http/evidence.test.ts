@@ -56,8 +56,8 @@ function relativeLinks(page: string): string[] {
 }
 
 describe('the knowledge pack has a page for every rule', () => {
-  test('the pack has the seven rules, each with a title and a When/Then rationale from its file', () => {
-    expect(ruleIds()).toHaveLength(7);
+  test('the pack has the eight rules, each with a title and a When/Then rationale from its file', () => {
+    expect(ruleIds()).toHaveLength(8);
     for (const rule of knowledge.rules.values()) {
       expect(rule.meta, rule.id).toBeDefined();
       expect(rule.meta!.title, rule.id).not.toBe(rule.id);
@@ -67,7 +67,7 @@ describe('the knowledge pack has a page for every rule', () => {
     }
   });
 
-  test.each(['ldn-with-opioid', 'opioid-with-naltrexone', 'ldn-opioid-washout', 'ldn-with-interferon-beta', 'ldn-ms-spasticity-dose', 'ldn-ms-spasticity-evidence', 'ldn-dosing-guidance'])(
+  test.each(['ldn-with-opioid', 'opioid-with-naltrexone', 'ldn-opioid-washout', 'ldn-with-interferon-beta', 'ldn-ms-spasticity-dose', 'ldn-ms-spasticity-evidence', 'ldn-dosing-guidance', 'naltrexone-duplicate-order'])(
     '%s: title, version, hooks, indicator, rationale, parameters and each cited source in full',
     async (id) => {
       const rule = knowledge.rules.get(id)!;
