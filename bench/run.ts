@@ -88,7 +88,7 @@ async function drive(port: number, body: string, opts: { duration?: number; amou
     requests: [
       {
         method: 'POST',
-        path: '/cds-services/ldn-order-check',
+        path: '/cds-services/ldn-order-select',
         headers: { 'content-type': 'application/json' },
         ...(parts.length > 1 ? { setupRequest: (req: autocannon.Request) => ({ ...req, body: parts.join(String(++n)) }) } : { body }),
       },

@@ -35,8 +35,11 @@ const ReasonSchema = z
     acknowledges: z.boolean(),
     /** How long an acknowledged card stays held back; absent = until the data it was about changes. */
     suppressDays: z.number().int().positive().optional(),
-    /** The HL7 suggested category the reason belongs to (for analytics across sites and services). */
-    category: z.enum(CATEGORY_CODES, { errorMap: () => ({ message: `must be one of the HL7 suggested categories: ${CATEGORY_CODES.join(', ')}` }) }),
+    /**
+     * The HL7 suggested category the reason belongs to (for analytics across sites and services). Optional, so a
+     * site's own reasons file keeps loading; every shipped reason has one (tests/knowledge/override-reasons.test.ts).
+     */
+    category: z.enum(CATEGORY_CODES, { errorMap: () => ({ message: `must be one of the HL7 suggested categories: ${CATEGORY_CODES.join(', ')}` }) }).optional(),
   })
   .strict()
   .refine((r) => r.acknowledges || r.suppressDays === undefined, {
@@ -61,8 +64,8 @@ export interface OverrideReason {
   display: string;
   acknowledges: boolean;
   suppressDays?: number;
-  /** Its HL7 suggested category, as a Coding of HL7_CATEGORY_SYSTEM. */
-  category: Coding;
+  /** Its HL7 suggested category, as a Coding of HL7_CATEGORY_SYSTEM (when the reasons file names one). */
+  category?: Coding;
 }
 
 export interface OverrideReasonCatalogue {
@@ -82,7 +85,7 @@ export function loadOverrideReasons(file: string): OverrideReasonCatalogue {
   parsed.reasons.forEach((reason, i) => {
     if (byCode.has(reason.code)) problems.add(label, `reasons[${i}].code`, `duplicate code "${reason.code}"`);
     const { category, ...rest } = reason;
-    byCode.set(reason.code, { system: parsed.system, ...rest, category: { system: HL7_CATEGORY_SYSTEM, code: category, display: HL7_CATEGORIES[category] } });
+    byCode.set(reason.code, { system: parsed.system, ...rest, ...(category ? { category: { system: HL7_CATEGORY_SYSTEM, code: category, display: HL7_CATEGORIES[category] } } : {}) });
   });
   problems.throwIfAny();
   const reasons = [...byCode.values()];

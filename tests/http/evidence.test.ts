@@ -102,7 +102,7 @@ describe('the knowledge pack has a page for every rule', () => {
         if (urls.length === 0) expect(block).toContain('No address is recorded for this source.');
       }
       for (const reason of meta.overrideReasons) {
-        expect(page).toContain(`<code>${reason.code}</code>; HL7 category: ${shown(knowledge.overrideReasons.get(reason.code)!.category.display!)})`);
+        expect(page).toContain(`<code>${reason.code}</code>; HL7 category: ${shown(knowledge.overrideReasons.get(reason.code)!.category!.display!)})`);
       }
     },
   );
