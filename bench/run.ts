@@ -89,7 +89,7 @@ async function drive(port: number, body: string, opts: { duration?: number; amou
     requests: [
       {
         method: 'POST',
-        path: '/cds-services/ldn-order-check',
+        path: '/cds-services/ldn-order-select',
         headers: { 'content-type': 'application/json' },
         ...(parts.length > 1 ? { setupRequest: (req: autocannon.Request) => ({ ...req, body: parts.join(String(++n)) }) } : { body }),
       },
@@ -151,7 +151,7 @@ async function inProcess() {
   const config = loadConfig({ NODE_ENV: 'development', AUTH_MODE: 'off', LOG_LEVEL: 'silent' });
   const knowledge = loadKnowledge(config.cdsServicesDir);
   const engine = createEngine(knowledge, { config, logger: createLogger('silent') });
-  const service = knowledge.services.get('ldn-order-check')!;
+  const service = knowledge.services.get('ldn-order-select')!;
   let run = 0;
   /**
    * Three kinds of call, each on a freshly parsed body as from the wire:

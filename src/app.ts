@@ -102,7 +102,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   if (config.metrics.onPublicPort) app.use(metricsRoute(metrics, metricsOptions));
   else if (config.metrics.port === undefined) logger.warn('GET /metrics is off: in production it is served only with METRICS_PORT (internal listener) or METRICS_TOKEN');
   const body = jsonBody(config.bodyLimit, config.bodyMaxDepth);
-  app.use(feedbackRouter({ storage, auth: auth.middleware, body, serviceExists: (id) => knowledge.services.get(id) !== undefined }));
+  app.use(feedbackRouter({ storage, auth: auth.middleware, body, serviceExists: (id) => knowledge.services.endpoint(id) !== undefined }));
   app.use(cdsRoutes({ engine, auth: auth.middleware, body: jsonDocument(config.bodyLimit, config.bodyMaxDepth) }));
   app.use(adminRouter({ storage, adminToken: config.adminToken }));
   app.use(openapiRouter({ publicBaseUrl: config.publicBaseUrls[0]! }));

@@ -174,12 +174,13 @@ async function evaluateCommand(argv: string[], out: Out, err: Out): Promise<numb
     for (const item of input.requests) {
       const hook = item.request.hook;
       const serviceId = args.values.service as string | undefined;
-      const service = serviceId ? knowledge.services.get(serviceId) : knowledge.services.all().find((s) => (s.hooks as readonly string[]).includes(String(hook)));
-      if (!service) {
-        err(serviceId ? `No service "${serviceId}"` : `No service serves hook "${String(hook)}" (this knowledge serves ${knowledge.services.all().flatMap((s) => s.hooks).join(', ')})`);
+      const endpoint = knowledge.services.endpoint(serviceId ?? knowledge.services.all().find((s) => s.hook === hook)?.id ?? '');
+      if (!endpoint) {
+        err(serviceId ? `No service "${serviceId}"` : `No service serves hook "${String(hook)}" (this knowledge serves ${knowledge.services.all().map((s) => s.hook).join(', ')})`);
         return 2;
       }
-      const request = parseHookRequest(item.request, service.hooks, service.id);
+      const request = parseHookRequest(item.request, endpoint.hooks, endpoint.id);
+      const service = endpoint.forHook(request.hook)!;
       const result = await engine.evaluate(service, request);
       if (many) out(`── ${item.name}`);
       if (args.values.json) out(JSON.stringify(result.response, null, 2));

@@ -22,7 +22,7 @@ describe('ldn-cds evaluate', () => {
   test('prints the cards of a hook request, most urgent first, with rule ids', async () => {
     const r = await run('evaluate', REQUEST, '--now', '2026-11-21');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^ldn-order-check \(order-select\): 4 cards/);
+    expect(r.out).toMatch(/^ldn-order-select \(order-select\): 4 cards/);
     expect(r.out.indexOf('[CRITICAL]')).toBeLessThan(r.out.indexOf('[WARNING]'));
     expect(r.out).toMatch(/\[CRITICAL\] Contraindicated: LDN 4\.5 mg\/day with opioid oxycodone/);
     expect(r.out).toMatch(/rule: ldn-with-opioid v\d+\.\d+\.\d+/);

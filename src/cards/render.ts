@@ -7,6 +7,8 @@ import type { Card, CardDraft, Link, Suggestion } from './types.js';
 import { INDICATOR_RANK } from './types.js';
 
 const MAX_SUMMARY = 139;
+/** Label of the link to the rule's evidence page (why the card fired, every source and its strength). */
+export const EVIDENCE_PAGE_LABEL = 'Why this card: rule, evidence and strength';
 
 export interface RenderDeps {
   /** e.g. "LDN CDS knowledge base 1.0.0" */
@@ -35,8 +37,10 @@ function renderCard(draft: CardDraft, deps: RenderDeps, uuid: () => string): Car
   const suggestions: Suggestion[] = (draft.suggestions ?? [])
     .filter((s) => s.actions.length > 0)
     .map((s) => ({ label: s.label, uuid: uuid(), ...(s.isRecommended !== undefined ? { isRecommended: s.isRecommended } : {}), actions: s.actions }));
-  const links = deps.evidenceLinks(draft.evidence);
   const sourceUrl = deps.evidencePageUrl?.(draft.ruleId);
+  // The rule's evidence page is also the first link: clients (the CDS Hooks Sandbox among them) draw source.url
+  // without opening it, and links are what a clinician can click.
+  const links = [...(sourceUrl ? [{ label: EVIDENCE_PAGE_LABEL, url: sourceUrl, type: 'absolute' as const }] : []), ...deps.evidenceLinks(draft.evidence)];
   const card: Card = {
     uuid: uuid(),
     summary: clampSummary(draft.summary),

@@ -66,6 +66,10 @@ export const DiscoverySchema = z
           description: nonEmpty,
           prefetch: z.record(nonEmpty).refine((p) => Object.keys(p).length > 0, 'no empty prefetch').optional(),
           usageRequirements: nonEmpty.optional(),
+          /** CDS Hooks 3.0 ballot: the semantic version of CDS Hooks implemented, and the hook's published version. */
+          version: z.string().regex(/^\d+\.\d+\.\d+$/, 'semantic version').optional(),
+          hookVersion: nonEmpty.optional(),
+          extension: z.record(z.object({}).passthrough()).optional(),
         })
         .strict(),
     ),

@@ -111,10 +111,18 @@ export function medicationReferenceOf(resource: unknown): string | undefined {
   return str(readersFor(resource).reference(resource));
 }
 
-const MAX_NAME = 100;
+/**
+ * Names are shown whole: RxNorm names run past 100 characters ("12 HR bupropion … Oral Tablet [Contrave]", 107),
+ * and no card field they appear in besides the summary is length-limited (summaries shorten names themselves,
+ * at word boundaries). Only runaway free text is bounded, and then at a word boundary, never inside a word.
+ */
+const MAX_NAME = 300;
 function shortName(name: string): string {
   const n = name.replace(/\s+/g, ' ').trim();
-  return n.length > MAX_NAME ? `${n.slice(0, MAX_NAME - 1)}…` : n;
+  if (n.length <= MAX_NAME) return n;
+  const head = n.slice(0, MAX_NAME);
+  const space = head.lastIndexOf(' ');
+  return `${(space > 0 ? head.slice(0, space) : head.slice(0, MAX_NAME - 1)).replace(/[\s,;:(\-–/]+$/u, '')}…`;
 }
 
 /** Classes worth naming in a summary; "other" ingredients (e.g. guaifenesin) are left to the full name. */

@@ -51,7 +51,7 @@ const noTrailingSlash: RequestHandler = (req, res, next) => {
 
 export function evidenceRouter(deps: EvidenceRouteDeps): Router {
   const { knowledge } = deps;
-  const site: EvidenceSite = { name: knowledge.name, version: knowledge.version, rules: knowledge.rules, evidence: knowledge.evidence };
+  const site: EvidenceSite = { name: knowledge.name, version: knowledge.version, rules: knowledge.rules, evidence: knowledge.evidence, overrideReasons: knowledge.overrideReasons };
   const index = renderIndexPage(site);
   const rulePages = new Map([...knowledge.rules.values()].map((rule) => [rule.id, renderRulePage(site, rule)]));
   const security = htmlSecurityHeaders();

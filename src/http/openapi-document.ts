@@ -60,8 +60,8 @@ const serviceId: Json = {
   name: 'id',
   in: 'path',
   required: true,
-  description: 'CDS service id from discovery (`ldn-order-check` or `ldn-patient-view`).',
-  schema: { type: 'string', minLength: 1, examples: ['ldn-order-check'] },
+  description: 'CDS service id from discovery (`ldn-patient-view`, `ldn-order-select`, `ldn-order-sign`), or the former `ldn-order-check` (order-select and order-sign, routed by the request\'s hook).',
+  schema: { type: 'string', minLength: 1, examples: ['ldn-order-select'] },
 };
 
 const cdsClientJwt: Json = [{ cdsClientJwt: [] }];
@@ -169,7 +169,7 @@ const SCHEMAS: Record<string, Json> = {
   },
   ServiceDefinition: {
     type: 'object',
-    description: 'One entry per (service id, hook): `ldn-order-check` serves order-select and order-sign under one id.',
+    description: 'One entry per service id, each for one hook (`ldn-patient-view`, `ldn-order-select`, `ldn-order-sign`). The former id `ldn-order-check` still answers both order hooks but is not listed.',
     required: ['hook', 'id', 'description'],
     properties: {
       hook: nonEmpty,
@@ -178,6 +178,13 @@ const SCHEMAS: Record<string, Json> = {
       description: nonEmpty,
       prefetch: { type: 'object', minProperties: 1, additionalProperties: nonEmpty, description: 'Prefetch key → FHIR query template.' },
       usageRequirements: nonEmpty,
+      version: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$', description: 'CDS Hooks 3.0 ballot: semantic version of the CDS Hooks specification implemented (`2.0.1`).' },
+      hookVersion: { type: 'string', minLength: 1, description: 'CDS Hooks 3.0 ballot: version of the published hook definition (CDS Hooks Library).' },
+      extension: {
+        type: 'object',
+        description: '`org.example.ldn-cds.knowledge-pack`: `{name, version}` of the knowledge pack (semantic version) that makes the cards.',
+        additionalProperties: { type: 'object' },
+      },
     },
     additionalProperties: false,
   },

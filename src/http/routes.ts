@@ -27,11 +27,13 @@ export function cdsRoutes(deps: RouteDeps): Router {
 
   router.post('/cds-services/:id', deps.auth, ...deps.body, async (req, res) => {
     const id = String(req.params.id);
-    const service = engine.knowledge.services.get(id);
-    if (!service) throw new OutcomeError(notFound(`No CDS service "${id}"`));
-    res.locals.serviceId = service.id;
+    const endpoint = engine.knowledge.services.endpoint(id);
+    if (!endpoint) throw new OutcomeError(notFound(`No CDS service "${id}"`));
+    res.locals.serviceId = endpoint.id;
     const doc = documentOf(res);
-    const { request, bodyDigest } = parseHookDocument(doc, service.hooks, service.id);
+    const { request, bodyDigest } = parseHookDocument(doc, endpoint.hooks, endpoint.id);
+    // One service per hook; a former id (several hooks under one id) is answered by the service for this hook.
+    const service = endpoint.forHook(request.hook)!;
     res.locals.hook = request.hook;
     const log = (res.locals.log as Logger).child({ service: service.id, hook: request.hook, hookInstance: request.hookInstance });
     const body = bodyDigest ? { digest: bodyDigest, bytes: doc.bytes.length } : undefined;

@@ -53,8 +53,10 @@ export function loadKnowledge(dir: string): Knowledge {
   const rules = evidence && overrideReasons ? attempt(() => loadRules(dir, { evidence, overrideReasons })) : undefined;
 
   const ruleMap = new Map<string, Rule>((rules ?? []).map((r) => [r.id, r]));
-  const serviceRules = new Map<string, Rule[]>();
+  /** Rules by service file: the hooks of one file share its rule list. */
+  const fileRules = new Map<string, Rule[]>();
   for (const s of services ?? []) {
+    if (fileRules.has(s.file)) continue;
     const list: Rule[] = [];
     for (const [i, id] of s.ruleIds.entries()) {
       const rule = ruleMap.get(id);
@@ -62,12 +64,14 @@ export function loadKnowledge(dir: string): Knowledge {
         if (rules) problems.push({ file: s.file, field: `rules[${i}]`, message: `no rule "${id}" in rules/` });
         continue;
       }
-      const unserved = rule.hooks.filter((h) => !s.hooks.includes(h));
-      if (unserved.length === rule.hooks.length) problems.push({ file: s.file, field: `rules[${i}]`, message: `rule "${id}" runs on none of this service's hooks` });
+      if (!rule.hooks.some((h) => s.fileHooks.includes(h))) problems.push({ file: s.file, field: `rules[${i}]`, message: `rule "${id}" runs on none of this service's hooks` });
       list.push(rule);
     }
-    serviceRules.set(s.id, list);
+    fileRules.set(s.file, list);
   }
+  /** Rules by service file and hook, computed once (the hook path only looks them up). */
+  const serviceRules = new Map<string, Rule[]>();
+  for (const s of services ?? []) serviceRules.set(`${s.file}|${s.hook}`, (fileRules.get(s.file) ?? []).filter((r) => r.hooks.includes(s.hook)));
   if (problems.length || !meta || !services || !clinical || !evidence || !rules || !overrideReasons) throw new KnowledgeError(problems, folderName(dir));
 
   const extract = createFactExtractor(clinical);
@@ -75,9 +79,9 @@ export function loadKnowledge(dir: string): Knowledge {
     name: meta.name,
     version: meta.version,
     dir,
-    services: new ServiceCatalog(services),
+    services: new ServiceCatalog(services, { name: meta.name, version: meta.version }),
     rules: ruleMap,
-    rulesFor: (service) => serviceRules.get(service.id) ?? [],
+    rulesFor: (service) => serviceRules.get(`${service.file}|${service.hook}`) ?? [],
     evidenceLinks: (ids) => evidence.links(ids),
     evidence,
     // GET /evidence/{ruleId} (src/http/evidence.ts) is served, so every card's source.url points at its rule's page.

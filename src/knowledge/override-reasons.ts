@@ -9,6 +9,24 @@ import { z } from 'zod';
 import type { Coding } from '../cards/types.js';
 import { ProblemList, readKnowledgeFile } from './read-yaml.js';
 
+/**
+ * The six suggested categories of the CDS Hooks 3.0 ballot (index.md "Reasons for rejecting a card": "A suggested
+ * set of categories is provided in the Non-Adherence Reason Codes code system"): the top-level concepts of
+ * http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes, ValueSet non-adherence-reason-category 1.0.0
+ * (HL7/cds-hooks@fb10ca7 input/vocabulary/), with their displays as published there.
+ */
+export const HL7_CATEGORY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes';
+export const HL7_CATEGORIES = {
+  'cds-not-applicable': 'PC CDS does not apply to patient',
+  'cds-suboptimal-context': 'PC CDS delivered in suboptimal context',
+  'recipient-disagrees-evidence': 'Recipient disagrees with recommendation because of issues with the evidence',
+  'recipient-concerns-outcomes': 'Recipient has concerns regarding potential health outcomes',
+  'does-not-align-preferences': 'Recommendation does not align with patient preferences or values',
+  'not-convenient-feasible': 'Recommendation is not convenient or feasible',
+} as const;
+export type Hl7Category = keyof typeof HL7_CATEGORIES;
+const CATEGORY_CODES = Object.keys(HL7_CATEGORIES) as [Hl7Category, ...Hl7Category[]];
+
 const ReasonSchema = z
   .object({
     code: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be kebab-case (a-z, 0-9, -)'),
@@ -17,6 +35,11 @@ const ReasonSchema = z
     acknowledges: z.boolean(),
     /** How long an acknowledged card stays held back; absent = until the data it was about changes. */
     suppressDays: z.number().int().positive().optional(),
+    /**
+     * The HL7 suggested category the reason belongs to (for analytics across sites and services). Optional, so a
+     * site's own reasons file keeps loading; every shipped reason has one (tests/knowledge/override-reasons.test.ts).
+     */
+    category: z.enum(CATEGORY_CODES, { errorMap: () => ({ message: `must be one of the HL7 suggested categories: ${CATEGORY_CODES.join(', ')}` }) }).optional(),
   })
   .strict()
   .refine((r) => r.acknowledges || r.suppressDays === undefined, {
@@ -41,6 +64,8 @@ export interface OverrideReason {
   display: string;
   acknowledges: boolean;
   suppressDays?: number;
+  /** Its HL7 suggested category, as a Coding of HL7_CATEGORY_SYSTEM (when the reasons file names one). */
+  category?: Coding;
 }
 
 export interface OverrideReasonCatalogue {
@@ -59,7 +84,8 @@ export function loadOverrideReasons(file: string): OverrideReasonCatalogue {
   const byCode = new Map<string, OverrideReason>();
   parsed.reasons.forEach((reason, i) => {
     if (byCode.has(reason.code)) problems.add(label, `reasons[${i}].code`, `duplicate code "${reason.code}"`);
-    byCode.set(reason.code, { system: parsed.system, ...reason });
+    const { category, ...rest } = reason;
+    byCode.set(reason.code, { system: parsed.system, ...rest, ...(category ? { category: { system: HL7_CATEGORY_SYSTEM, code: category, display: HL7_CATEGORIES[category] } } : {}) });
   });
   problems.throwIfAny();
   const reasons = [...byCode.values()];

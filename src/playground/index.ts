@@ -93,7 +93,7 @@ export async function createPlayground(config: Config, deps: PlaygroundDeps): Pr
 
   const signer =
     config.authMode === 'required'
-      ? await createSigner({ publicBaseUrls: config.publicBaseUrls, serviceIds: deps.knowledge.services.all().map((s) => s.id), now })
+      ? await createSigner({ publicBaseUrls: config.publicBaseUrls, serviceIds: deps.knowledge.services.ids(), now })
       : undefined;
   if (signer) {
     logger.info({ iss: signer.iss, kid: signer.kid }, 'playground on: signing key generated at start, trusted for its own issuer only');

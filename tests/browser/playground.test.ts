@@ -139,7 +139,7 @@ describe.skipIf(!HAVE_CHROMIUM)('card playground in Chromium', { timeout: 30_000
     expect(await page.locator('#request-json').innerText()).toContain('"hook": "order-select"');
     await page.click('#raw-feedback summary');
     expect(await page.locator('#feedback-json').innerText()).toContain('"outcome": "overridden"');
-    expect(await page.locator('#request-line').innerText()).toContain(`aud ${base}/cds-services/ldn-order-check`);
+    expect(await page.locator('#request-line').innerText()).toContain(`aud ${base}/cds-services/ldn-order-select`);
     await shot(page, 'ldn-oxycodone-dismissed.png');
 
     expect(errors).toEqual([]);

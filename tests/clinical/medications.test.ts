@@ -234,3 +234,17 @@ describe('short clinical labels for card summaries', () => {
     expect(fact(resource).label).toBe(label);
   });
 });
+
+describe('medication names are kept whole', () => {
+  const CONTRAVE = '12 HR bupropion hydrochloride 90 MG / naltrexone hydrochloride 8 MG Extended Release Oral Tablet [Contrave]';
+  it('a 107-character RxNorm name (Contrave) is not cut mid-brand', () => {
+    expect(CONTRAVE.length).toBeGreaterThan(100);
+    expect(fact(draft('c', { text: CONTRAVE })).name).toBe(CONTRAVE);
+  });
+
+  it('runaway free text is bounded at a word boundary, never inside a word', () => {
+    const name = fact(draft('r', { text: `Naltrexone ${'compounded capsule '.repeat(40)}` })).name;
+    expect(name.length).toBeLessThanOrEqual(300);
+    expect(name).toMatch(/ (compounded|capsule)…$/);
+  });
+});

@@ -13,7 +13,7 @@ const bundle = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'fixtures/patient
 const config = testConfig();
 const knowledge = loadKnowledge(config.cdsServicesDir);
 const engine = createEngine(knowledge, { config, logger: createLogger('silent'), now: () => new Date('2026-11-21T09:00:00Z') });
-const service = knowledge.services.get('ldn-order-check')!;
+const service = knowledge.services.get('ldn-order-select')!;
 
 function ldnOrderFor(patientId: string) {
   const of = (type: string) => (bundle.entry ?? []).map((e) => e.resource as Resource & { subject?: { reference?: string } }).filter((r) => r.resourceType === type && r.subject?.reference === `Patient/${patientId}`);

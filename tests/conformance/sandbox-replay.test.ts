@@ -1,7 +1,9 @@
 /**
  * Replays of real CDS Hooks Sandbox requests (../shared/sandbox-captures), against the real knowledge pack.
- * The captures were made against a stub whose ids were ldn-patient-view / ldn-order-select / ldn-order-sign
- * and whose prefetch lacked our `medicationRequests` key, so replays target our service for the same hook and:
+ * Services are found the way the sandbox finds them: discovery is read into a Map keyed by discovery URL + id
+ * (a later entry with the same id replaces an earlier one), and a hook is sent to the entry whose `hook` matches.
+ * So two discovery entries sharing an id (one hook would never be called) fail here.
+ * The captures' prefetch lacked our `medicationRequests` key, so replays to our service for the same hook:
  *  - as captured, with no FHIR access: 412 naming `medicationRequests` (documented in README "Sandbox");
  *  - with the sandbox set-up (FHIR_UNAUTHENTICATED_FETCH, 127.0.0.1:8090 allow-listed, the fixture served by a
  *    mock FHIR server): 200, and the paged prefetch (07) is completed from the server.
@@ -15,7 +17,15 @@ import { testConfig } from '../../src/config.js';
 import { CdsResponseSchema, DiscoverySchema } from '../../src/cards/schema.js';
 import { hasShared, loadCaptures, readShared } from '../helpers/shared.js';
 
-const SERVICE_FOR_HOOK: Record<string, string> = { 'patient-view': 'ldn-patient-view', 'order-select': 'ldn-order-check', 'order-sign': 'ldn-order-check' };
+interface Entry { id: string; hook: string; prefetch?: Record<string, string> }
+const DISCOVERY_URL = 'http://127.0.0.1:3001/cds-services';
+
+/** The sandbox's view of a discovery answer: one entry per discovery URL + id, the last one winning. */
+function sandboxServices(discoveryUrl: string, services: Entry[]): Map<string, Entry> {
+  const byKey = new Map<string, Entry>();
+  for (const s of services) byKey.set(`${discoveryUrl}/${s.id}`, s);
+  return byKey;
+}
 const captures = loadCaptures();
 const hookCalls = captures.filter((c) => c.method === 'POST' && !c.path.endsWith('/feedback'));
 const fixture = hasShared ? (JSON.parse(readShared('sandbox-captures/fhir-fixture-ldn-demo-1.json')) as Bundle) : undefined;
@@ -43,11 +53,28 @@ describe.skipIf(!hasShared)('CDS Hooks Sandbox captures', () => {
     expect(hookCalls.length).toBeGreaterThanOrEqual(8);
   });
 
-  test('our discovery passes the checks the sandbox applies (a non-empty services list)', async () => {
+  let services: Map<string, Entry>;
+  beforeAll(async () => {
     const res = await request(plain.app).get('/cds-services').set('accept', 'application/json').expect(200);
     expect(DiscoverySchema.safeParse(res.body).success).toBe(true);
-    expect(res.body.services.length).toBeGreaterThan(0);
-    for (const hook of ['patient-view', 'order-select', 'order-sign']) expect(res.body.services.some((s: { hook: string }) => s.hook === hook)).toBe(true);
+    services = sandboxServices(DISCOVERY_URL, res.body.services as Entry[]);
+    expect(services.size, 'two discovery entries share an id: the sandbox keeps only the last').toBe(res.body.services.length);
+  });
+  /** The service the sandbox calls for a hook: the Map entry whose hook matches (exactly one). */
+  const serviceFor = (hook: string): Entry => {
+    const matching = [...services.values()].filter((s) => s.hook === hook);
+    expect(matching, `services the sandbox would call for ${hook}`).toHaveLength(1);
+    return matching[0]!;
+  };
+
+  test('our discovery passes the checks the sandbox applies, and every hook it fires has a service left in its Map', () => {
+    expect(services.size).toBeGreaterThan(0);
+    for (const hook of ['patient-view', 'order-select', 'order-sign']) expect(serviceFor(hook).hook).toBe(hook);
+  });
+
+  test('the Map keyed by id loses a hook when two entries share an id (the defect this guards against)', () => {
+    const shared = sandboxServices(DISCOVERY_URL, [{ id: 'ldn-order-check', hook: 'order-select' }, { id: 'ldn-order-check', hook: 'order-sign' }]);
+    expect([...shared.values()].map((s) => s.hook)).toEqual(['order-sign']);
   });
 
   test.each(captures.filter((c) => c.method === 'OPTIONS').map((c) => [c.file, c] as const))('%s: the preflight is answered with CORS headers', async (_f, c) => {
@@ -61,19 +88,22 @@ describe.skipIf(!hasShared)('CDS Hooks Sandbox captures', () => {
   });
 
   test.each(hookCalls.map((c) => [c.file, c] as const))('%s as captured, without FHIR access: 412 naming medicationRequests', async (_f, c) => {
-    const res = await request(plain.app).post(`/cds-services/${SERVICE_FOR_HOOK[c.body!.hook as string]}`).send(c.body!).expect(412);
+    const res = await request(plain.app).post(`/cds-services/${serviceFor(c.body!.hook as string).id}`).send(c.body!).expect(412);
     expect(JSON.stringify(res.body)).toMatch(/medicationRequests/);
   });
 
   test.each(hookCalls.map((c) => [c.file, c] as const))('%s with the sandbox set-up: 200 and spec-valid cards', async (_f, c) => {
+    const service = serviceFor(c.body!.hook as string);
     const server = nock('http://127.0.0.1:8090', { badheaders: ['authorization'] });
-    server.get('/fhir/MedicationRequest').query({ patient: 'ldn-demo-1' }).reply(200, { resourceType: 'Bundle', type: 'searchset', entry: fixtureOf('MedicationRequest').map((resource) => ({ resource })) });
+    // The service renders its own template for the key the sandbox did not send (status-narrowed).
+    const [type, query] = service.prefetch!.medicationRequests!.replace('{{context.patientId}}', 'ldn-demo-1').split('?') as [string, string];
+    server.get(`/fhir/${type}`).query(Object.fromEntries(new URLSearchParams(query))).reply(200, { resourceType: 'Bundle', type: 'searchset', entry: fixtureOf('MedicationRequest').map((resource) => ({ resource })) });
     const next = ((c.body!.prefetch as Record<string, Bundle>).medications?.link ?? []).find((l) => l.relation === 'next');
     if (next) {
       const statements = fixtureOf('MedicationStatement');
       server.get('/fhir/MedicationStatement').query(true).reply(200, { resourceType: 'Bundle', type: 'searchset', entry: statements.slice(1).map((resource) => ({ resource })) });
     }
-    const res = await request(sandbox.app).post(`/cds-services/${SERVICE_FOR_HOOK[c.body!.hook as string]}`).send(c.body!).expect(200);
+    const res = await request(sandbox.app).post(`/cds-services/${service.id}`).send(c.body!).expect(200);
     const parsed = CdsResponseSchema.safeParse(res.body);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
     expect(server.isDone(), 'every page the sandbox did not follow was fetched').toBe(true);

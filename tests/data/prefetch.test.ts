@@ -11,6 +11,8 @@ import { FHIR, condition, memoryLogger, orderSelect, patientView, searchset, sta
 
 const TOKEN = 'secret-access-token-123';
 const ALLOW = { FHIR_SERVER_ALLOWLIST: FHIR };
+/** The shipped templates narrow medications by status (cds-services/services/*.yaml). */
+const STATEMENTS = { patient: 'p1', status: 'active,intended,on-hold,unknown,completed,stopped' };
 
 function without(req: Record<string, unknown>, ...keys: string[]): Record<string, unknown> {
   const prefetch = { ...(req.prefetch as Record<string, unknown>) };
@@ -63,7 +65,7 @@ describe('prefetch and FHIR access', () => {
   });
 
   test('fetches absent keys from fhirServer with the bearer token, in parallel, and uses the result (case 8)', async () => {
-    fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).delay(150).reply(200, searchset([statement('f1'), statement('f2')]));
+    fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS }).delay(150).reply(200, searchset([statement('f1'), statement('f2')]));
     fhir().get('/r4/Condition').query({ patient: 'p1' }).delay(150).reply(200, searchset([]));
     fhir().get('/r4/Patient/p1').delay(150).reply(200, { resourceType: 'Patient', id: 'p1' });
     const started = Date.now();
@@ -74,8 +76,8 @@ describe('prefetch and FHIR access', () => {
   });
 
   test('a resent call that needed a fetch fetches again (the FHIR data may have changed since), never answered by its bytes', async () => {
-    fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset([statement('f1')]));
-    fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset([statement('f1'), statement('f2')]));
+    fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS }).reply(200, searchset([statement('f1')]));
+    fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS }).reply(200, searchset([statement('f1'), statement('f2')]));
     const body = withFhir(without(orderSelect(), 'medications'));
     const first = await post(body).expect(200);
     expect(first.body.cards[0].summary).toBe('1 medications, 1 conditions');
@@ -86,7 +88,7 @@ describe('prefetch and FHIR access', () => {
   test('URL-encodes context values into templates so they cannot change the query', async () => {
     const body = withFhir(without(patientView(), 'medications'));
     (body.context as Record<string, unknown>).patientId = 'p1&_include=*';
-    fhir().get('/r4/MedicationStatement').query({ patient: 'p1&_include=*' }).reply(200, searchset([]));
+    fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS, patient: 'p1&_include=*' }).reply(200, searchset([]));
     await post(body).expect(200);
   });
 
@@ -124,7 +126,7 @@ describe('prefetch and FHIR access', () => {
   test('re-fetches a key the client answered with an OperationOutcome (case 11)', async () => {
     const body = withFhir(orderSelect());
     (body.prefetch as Record<string, unknown>).medications = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] };
-    fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset([statement('x1')]));
+    fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS }).reply(200, searchset([statement('x1')]));
     const res = await post(body).expect(200);
     expect(res.body.cards[0].detail).toMatch(/MedicationStatement\/x1/);
   });
@@ -132,7 +134,7 @@ describe('prefetch and FHIR access', () => {
   test('re-fetches when a prefetch Bundle holds an error OperationOutcome, but not for a warning one (case 11)', async () => {
     const withError = withFhir(orderSelect());
     (withError.prefetch as Record<string, unknown>).medications = searchset([statement('s9'), { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] } as never]);
-    fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset([statement('x1')]));
+    fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS }).reply(200, searchset([statement('x1')]));
     await post(withError).expect(200);
 
     const withWarning = withFhir(orderSelect());
@@ -165,7 +167,7 @@ describe('prefetch and FHIR access', () => {
 
   test('follows next links of a self-fetched search, bounded by FHIR_MAX_PAGES', async () => {
     const bounded = await testApp({ ...ALLOW, FHIR_MAX_PAGES: '2' });
-    fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset([statement('a')], `${FHIR}/MedicationStatement?page=2`));
+    fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS }).reply(200, searchset([statement('a')], `${FHIR}/MedicationStatement?page=2`));
     fhir().get('/r4/MedicationStatement').query({ page: '2' }).reply(200, searchset([statement('b')], `${FHIR}/MedicationStatement?page=3`));
     const res = await post(withFhir(without(orderSelect(), 'medications')), bounded).expect(412);
     expect(res.body.issue[0].details.text).toMatch(/more than 2 pages/);
@@ -203,7 +205,7 @@ describe('prefetch and FHIR access', () => {
     const body = { ...without(orderSelect(), 'medications'), fhirServer: FHIR };
     await post(body).expect(412);
     const unauth = await testApp({ ...ALLOW, FHIR_UNAUTHENTICATED_FETCH: 'true' });
-    nock('https://fhir.example.org', { badheaders: ['authorization'] }).get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset([]));
+    nock('https://fhir.example.org', { badheaders: ['authorization'] }).get('/r4/MedicationStatement').query({ ...STATEMENTS }).reply(200, searchset([]));
     await post(body, unauth).expect(200);
     await unauth.close();
   });

@@ -3,7 +3,9 @@ import request from 'supertest';
 import { DiscoverySchema } from '../../src/cards/schema.js';
 import { createApp, type AppHandle } from '../../src/app.js';
 import { testConfig } from '../../src/config.js';
-import { testApp, testKnowledge } from '../helpers/app.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SERVICES_DIR, orderSelect, patientView, testApp, testKnowledge } from '../helpers/app.js';
 
 describe('GET /cds-services (discovery, spec §1)', () => {
   let h: AppHandle;
@@ -21,18 +23,40 @@ describe('GET /cds-services (discovery, spec §1)', () => {
     expect(res.body.services.length).toBeGreaterThan(0);
   });
 
-  test('lists one entry per (id, hook): ldn-order-check for order-select and order-sign, ldn-patient-view', async () => {
+  test('lists one entry per id, each for one hook; the former shared id ldn-order-check is not listed', async () => {
     const res = await request(h.app).get('/cds-services').expect(200);
     const pairs = res.body.services.map((s: { id: string; hook: string }) => `${s.id}:${s.hook}`).sort();
-    expect(pairs).toEqual(['ldn-order-check:order-select', 'ldn-order-check:order-sign', 'ldn-patient-view:patient-view']);
+    expect(pairs).toEqual(['ldn-order-select:order-select', 'ldn-order-sign:order-sign', 'ldn-patient-view:patient-view']);
   });
 
-  test('never exposes private service fields (rules, optionalPrefetch, file)', async () => {
+  test('CDS Hooks 3.0 ballot fields: version (of CDS Hooks implemented), hookVersion as published, the knowledge pack version', async () => {
+    const real = await createApp(testConfig());
+    const res = await request(real.app).get('/cds-services').expect(200);
+    await real.close();
+    const { version } = (await import('yaml')).parse(readFileSync(path.join(SERVICES_DIR, 'knowledge.yaml'), 'utf8')) as { version: string };
+    for (const s of res.body.services) {
+      expect(s.version).toBe('2.0.1');
+      expect(s.hookVersion).toBe('1.0');
+      expect(s.extension).toEqual({ 'org.example.ldn-cds.knowledge-pack': { name: 'LDN CDS knowledge base', version } });
+    }
+  });
+
+  test('never exposes private service fields (rules, optionalPrefetch, file, formerIds)', async () => {
     const res = await request(h.app).get('/cds-services').expect(200);
     for (const s of res.body.services) {
-      expect(Object.keys(s).sort()).toEqual(['description', 'hook', 'id', 'prefetch', 'title', 'usageRequirements']);
+      expect(Object.keys(s).sort()).toEqual(['description', 'extension', 'hook', 'hookVersion', 'id', 'prefetch', 'title', 'usageRequirements', 'version']);
       for (const template of Object.values(s.prefetch as Record<string, string>)) expect(template).toMatch(/\{\{context\.patientId\}\}/);
     }
+  });
+
+  test('the former shared id ldn-order-check still answers both order hooks (routed by hook), and nothing else', async () => {
+    const select = await request(h.app).post('/cds-services/ldn-order-check').send(orderSelect()).expect(200);
+    expect(select.body.cards).toHaveLength(1);
+    const sign = await request(h.app).post('/cds-services/ldn-order-check').send({ ...orderSelect({ hook: 'order-sign' }), context: { ...(orderSelect().context as object), selections: undefined } }).expect(200);
+    expect(sign.body.cards).toHaveLength(1);
+    const wrong = await request(h.app).post('/cds-services/ldn-order-check').send(patientView()).expect(400);
+    expect(wrong.body.issue[0].details.text).toBe('Service "ldn-order-check" does not serve hook "patient-view" (it serves: order-select, order-sign)');
+    await request(h.app).post('/cds-services/ldn-order-select').send(orderSelect({ hook: 'order-sign' })).expect(400);
   });
 
   test('answers {"services":[]} when no service is configured', async () => {

@@ -16,6 +16,7 @@ import { evidenceUrls, type EvidenceEntry } from '../../src/knowledge/evidence.j
 import { loadKnowledge, type Knowledge } from '../../src/knowledge/load.js';
 import { escapeHtml, html, raw, safeHref } from '../../src/web/evidence/html.js';
 import { parseRationale } from '../../src/rules/rationale.js';
+import { EVIDENCE_PAGE_LABEL } from '../../src/cards/render.js';
 
 const BASE = 'https://cds.example.org/ldn';
 const FIXTURE = path.join(PROJECT_ROOT, 'fixtures/requests/order-select-ldn-oxycodone.json');
@@ -55,8 +56,8 @@ function relativeLinks(page: string): string[] {
 }
 
 describe('the knowledge pack has a page for every rule', () => {
-  test('the pack has the seven rules, each with a title and a When/Then rationale from its file', () => {
-    expect(ruleIds()).toHaveLength(7);
+  test('the pack has the eight rules, each with a title and a When/Then rationale from its file', () => {
+    expect(ruleIds()).toHaveLength(8);
     for (const rule of knowledge.rules.values()) {
       expect(rule.meta, rule.id).toBeDefined();
       expect(rule.meta!.title, rule.id).not.toBe(rule.id);
@@ -66,7 +67,7 @@ describe('the knowledge pack has a page for every rule', () => {
     }
   });
 
-  test.each(['ldn-with-opioid', 'opioid-with-naltrexone', 'ldn-opioid-washout', 'ldn-with-interferon-beta', 'ldn-ms-spasticity-dose', 'ldn-ms-spasticity-evidence', 'ldn-dosing-guidance'])(
+  test.each(['ldn-with-opioid', 'opioid-with-naltrexone', 'ldn-opioid-washout', 'ldn-with-interferon-beta', 'ldn-ms-spasticity-dose', 'ldn-ms-spasticity-evidence', 'ldn-dosing-guidance', 'naltrexone-duplicate-order'])(
     '%s: title, version, hooks, indicator, rationale, parameters and each cited source in full',
     async (id) => {
       const rule = knowledge.rules.get(id)!;
@@ -100,7 +101,9 @@ describe('the knowledge pack has a page for every rule', () => {
         for (const u of urls) expect(block).toContain(`href="${shown(u.url)}"`);
         if (urls.length === 0) expect(block).toContain('No address is recorded for this source.');
       }
-      for (const reason of meta.overrideReasons) expect(page).toContain(`<code>${reason.code}</code>`);
+      for (const reason of meta.overrideReasons) {
+        expect(page).toContain(`<code>${reason.code}</code>; HL7 category: ${shown(knowledge.overrideReasons.get(reason.code)!.category!.display!)})`);
+      }
     },
   );
 
@@ -160,12 +163,14 @@ describe('the knowledge pack has a page for every rule', () => {
 describe('a card links its rule page', () => {
   test('each card of a real hook call has source.url <PUBLIC_BASE_URL>/evidence/<ruleId>, and that page answers 200', async () => {
     const body = JSON.parse(readFileSync(FIXTURE, 'utf8'));
-    const res = await request(h.app).post('/cds-services/ldn-order-check').send(body).expect(200);
-    const cards = res.body.cards as { summary: string; source: { label: string; url?: string } }[];
+    const res = await request(h.app).post('/cds-services/ldn-order-select').send(body).expect(200);
+    const cards = res.body.cards as { summary: string; source: { label: string; url?: string }; links?: { label: string; url: string; type: string }[] }[];
     expect(cards.length).toBeGreaterThan(1);
     const seen = new Set<string>();
     for (const card of cards) {
       expect(card.source.url, card.summary).toMatch(new RegExp(`^${BASE.replace(/[.]/g, '\\.')}/evidence/[a-z0-9-]+$`));
+      // Clients draw source.url but may not open it (the sandbox does not): the page is the card's first link too.
+      expect(card.links?.[0], card.summary).toEqual({ label: EVIDENCE_PAGE_LABEL, url: card.source.url, type: 'absolute' });
       const ruleId = card.source.url!.slice(`${BASE}/evidence/`.length);
       seen.add(ruleId);
       const page = await get(`/evidence/${ruleId}`).expect(200);

@@ -120,7 +120,7 @@ describe('memoised evaluation', () => {
     const counting: Rule = { ...dataCountRule, evaluate: (f, c) => (evaluations++, dataCountRule.evaluate(f, c)) };
     const knowledge = testKnowledge([counting]);
     const engine = createEngine(knowledge, { config: testConfig(), logger: memoryLogger().logger });
-    const service = knowledge.services.get('ldn-order-check')!;
+    const service = knowledge.services.get('ldn-order-select')!;
     let prefetchReads = 0;
     const call = (hookInstance: string): HookRequest => {
       const { prefetch, ...rest } = orderSelect({ hookInstance });

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, test } from 'vitest';
-import { loadOverrideReasons } from '../../src/knowledge/override-reasons.js';
+import { HL7_CATEGORIES, loadOverrideReasons } from '../../src/knowledge/override-reasons.js';
 import { KNOWLEDGE_DIR } from '../rules/project-rules.js';
 
 const file = path.join(KNOWLEDGE_DIR, 'override-reasons.yaml');
@@ -33,6 +33,18 @@ describe('override reasons', () => {
       { system: catalogue.system, code: 'data-incorrect', display: 'Medication or problem list is incorrect' },
     ]);
     expect(() => catalogue.codings(['because'])).toThrow(/Unknown override reason/);
+  });
+
+  test('each shipped reason maps to one of the six HL7 suggested categories (CDS Hooks 3.0 ballot), as a Coding', () => {
+    for (const reason of catalogue.all()) {
+      expect(reason.category, reason.code).toBeDefined();
+      if (!reason.category) continue;
+      expect(reason.category.system, reason.code).toBe('http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes');
+      expect(Object.keys(HL7_CATEGORIES), reason.code).toContain(reason.category.code);
+      expect(reason.category.display).toBe(HL7_CATEGORIES[reason.category.code as keyof typeof HL7_CATEGORIES]);
+    }
+    expect(catalogue.get('data-incorrect')?.category?.code).toBe('cds-not-applicable');
+    expect(catalogue.get('benefit-outweighs-risk')?.category?.code).toBe('recipient-concerns-outcomes');
   });
 
   test("every rule's override reasons exist", () => {

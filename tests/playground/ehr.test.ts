@@ -64,7 +64,7 @@ describe('requests', () => {
 
   test('the service for a hook comes from discovery', () => {
     const services = knowledge.services.discovery();
-    expect(ehr.serviceFor('order-select', services)).toBe('ldn-order-check');
+    expect(ehr.serviceFor('order-select', services)).toBe('ldn-order-select');
     expect(ehr.serviceFor('patient-view', services)).toBe('ldn-patient-view');
     expect(ehr.serviceFor('encounter-start', services)).toBeUndefined();
   });

@@ -205,7 +205,7 @@ describe('real card details render as intended', async () => {
   const config = testConfig();
   const knowledge = loadKnowledge(config.cdsServicesDir);
   const engine = createEngine(knowledge, { config, logger: createLogger('silent'), now: () => new Date('2026-11-21T09:00:00Z') });
-  const service = knowledge.services.get('ldn-order-check')!;
+  const service = knowledge.services.get('ldn-order-select')!;
   const body = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'fixtures/requests/order-select-ldn-oxycodone.json'), 'utf8')) as unknown;
   const result = await engine.evaluate(service, parseHookRequest(body, service.hooks, service.id));
 

@@ -95,3 +95,13 @@ describe('ldn-with-opioid', () => {
     expect(rule.evaluate(orderFacts({ focus: [draftOrder('metformin 500 mg tablet')], medications: [opioid()] }), noDrafts)).toBeNull();
   });
 });
+
+describe('suggestion labels are whole', () => {
+  test('a Contrave order with a current opioid: the remove-draft label names the product in full, brand included', () => {
+    const name = '12 HR bupropion hydrochloride 90 MG / naltrexone hydrochloride 8 MG Extended Release Oral Tablet [Contrave]';
+    const contrave = draftOrder(name, { isNaltrexone: true, naltrexoneRole: 'bupropion-combination' });
+    const card = rule.evaluate(orderFacts({ focus: [contrave], medications: [opioid('oxycodone 5 mg oral tablet')] }), noDrafts);
+    expect(card?.suggestions?.[0]?.label).toBe(`Remove the draft order for ${name}`);
+    expect(card?.summary.length).toBeLessThan(140);
+  });
+});

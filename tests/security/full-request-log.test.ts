@@ -59,7 +59,7 @@ describe('no secrets and no raw patient ids in logs, through the whole app', () 
   test('a successful fetch-backed call and a failing one leave no token or raw id behind', async () => {
     nock('https://fhir.hospital.example.org', { reqheaders: { authorization: `Bearer ${ACCESS_TOKEN}` } })
       .get('/r4/MedicationStatement')
-      .query({ patient: PATIENT })
+      .query({ patient: PATIENT, status: 'active,intended,on-hold,unknown,completed,stopped' })
       .reply(200, searchset([statement('s1')]));
     const ok = await signToken(key, validClaims({ iss: ISS, aud: `${BASE}/cds-services/ldn-order-check`, nowMs: now }));
     const good = await call(ok);

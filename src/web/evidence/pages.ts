@@ -5,6 +5,7 @@
  * escaped by `html`; links are relative, so the pages work behind a path prefix.
  */
 import { EVIDENCE_STRENGTHS, evidenceUrls, type EvidenceCatalogue, type EvidenceEntry } from '../../knowledge/evidence.js';
+import type { OverrideReasonCatalogue } from '../../knowledge/override-reasons.js';
 import type { Rule, RuleMeta, RationaleSection } from '../../rules/contract.js';
 import { html, raw, safeHref, type Html } from './html.js';
 
@@ -14,6 +15,8 @@ export interface EvidenceSite {
   version: string;
   rules: ReadonlyMap<string, Rule>;
   evidence?: EvidenceCatalogue;
+  /** The override-reason catalogue, for each reason's HL7 suggested category. */
+  overrideReasons?: OverrideReasonCatalogue;
 }
 
 /** Relative addresses, as seen from the page being rendered. */
@@ -281,7 +284,10 @@ ${
   meta.overrideReasons.length
     ? html`<section aria-labelledby="override">
 <h2 id="override">Override reasons offered</h2>
-<ul>${meta.overrideReasons.map((r) => html`<li>${r.display ?? r.code} <span class="muted">(<code>${r.code}</code>)</span></li>`)}</ul>
+<ul>${meta.overrideReasons.map((r) => {
+  const category = site.overrideReasons?.get(r.code)?.category;
+  return html`<li>${r.display ?? r.code} <span class="muted">(<code>${r.code}</code>${category ? html`; HL7 category: ${category.display}` : ''})</span></li>`;
+})}</ul>
 </section>`
     : ''
 }`;
