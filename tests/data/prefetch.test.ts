@@ -84,7 +84,7 @@ describe('prefetch and FHIR access', () => {
   });
 
   test('URL-encodes context values into templates so they cannot change the query', async () => {
-    const body = withFhir(without(patientView(), 'medications'));
+    const body = withFhir({ ...patientView(), prefetch: { patient: null, medicationRequests: null, conditions: null } });
     (body.context as Record<string, unknown>).patientId = 'p1&_include=*';
     fhir().get('/r4/MedicationStatement').query({ patient: 'p1&_include=*' }).reply(200, searchset([]));
     await post(body).expect(200);
