@@ -140,6 +140,8 @@ export async function gatherChart(service: ServiceDefinition, request: HookReque
   const perKey = await Promise.all(
     Object.entries(service.prefetch).map(async ([key, template]): Promise<Resource[]> => {
       let plan = planKey(request.prefetch?.[key]);
+      // Before any per-resource work: a prefetch past the cap is refused whatever else the call holds.
+      if (plan.kind !== 'fetch') checkResourceCount(draftOrders.length + plan.resources.length, config.chartMaxResources);
       const required = !service.optionalPrefetch.has(key);
       const expectedType = queriedType(template);
       const fail = (reason: string): Resource[] => {
@@ -159,14 +161,17 @@ export async function gatherChart(service: ServiceDefinition, request: HookReque
       const c = fhir();
       if (plan.kind === 'continue') {
         if (!c) return fail(`prefetch is paginated and the next page cannot be fetched (${noAccessReason})`);
+        let pages: Resource[];
         try {
-          const more = usable(key, expectedType, await c.continueBundle(plan.bundle, 1), 'FHIR server');
-          if (more.problem) return fail(`next page unusable: ${more.problem}`);
-          report.keys[key] = { source: 'prefetch-paged' };
-          return [...plan.resources, ...more.resources];
+          pages = await c.continueBundle(plan.bundle, 1);
         } catch (e) {
           return fail(`next page could not be fetched (${fetchFailureText(e)})`);
         }
+        checkResourceCount(draftOrders.length + plan.resources.length + pages.length, config.chartMaxResources);
+        const more = usable(key, expectedType, pages, 'FHIR server');
+        if (more.problem) return fail(`next page unusable: ${more.problem}`);
+        report.keys[key] = { source: 'prefetch-paged' };
+        return [...plan.resources, ...more.resources];
       }
       if (!c) return fail(`${plan.why} and ${noAccessReason}`);
       const rendered = renderTemplate(template, context, user);
@@ -177,6 +182,7 @@ export async function gatherChart(service: ServiceDefinition, request: HookReque
       } catch (e) {
         return fail(`${plan.why} and the FHIR fetch failed (${fetchFailureText(e)})`);
       }
+      checkResourceCount(draftOrders.length + fetched.length, config.chartMaxResources);
       const checked = usable(key, expectedType, fetched, 'FHIR server');
       if (checked.problem) return fail(`${plan.why} and ${checked.problem}`);
       report.keys[key] = { source: 'fetched' };
@@ -233,6 +239,8 @@ export async function gatherChart(service: ServiceDefinition, request: HookReque
     report.medicationReferencesFetched = fetched.length;
   }
   if (versions.size) logger.info({ converted: Object.fromEntries(versions) }, 'DSTU2/STU3 resources read as R4 (switch the client to R4 to avoid this)');
+  // Let other calls run between reading the data (parse, screening) and evaluating it: two slices, not one.
+  await new Promise((resolve) => setImmediate(resolve));
   // The deadline covers gathering and what it parsed; evaluation after it is bounded by CHART_MAX_RESOURCES.
   if (performance.now() > deadline) {
     throw new OutcomeError(preconditionFailed([{ code: 'timeout', text: `the patient data could not be gathered within the ${config.requestDeadlineMs} ms deadline` }]));

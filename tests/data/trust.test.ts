@@ -236,6 +236,12 @@ describe('trust in the data', () => {
     expect(res.body.issue[0].expression).toEqual(['context.patientId']);
   });
 
+  test('a fetched search past CHART_MAX_RESOURCES is a 412 (too-costly)', async () => {
+    fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset(Array.from({ length: 60 }, (_, i) => statement(`f${i}`))));
+    const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
+    expect(res.body.issue[0].code).toBe('too-costly');
+  });
+
   test('more resources than CHART_MAX_RESOURCES is a 412 (too-costly), never a partial answer', async () => {
     const res = await post(withPrefetch(orderSelect(), { medications: searchset(Array.from({ length: 60 }, (_, i) => statement(`s${i}`))) })).expect(412);
     expect(res.body.issue[0].code).toBe('too-costly');
