@@ -8,7 +8,8 @@
  * order-sign → all drafts; patient-view → current medications. orders: all draft MedicationRequests.
  * medications: MedicationStatements and non-draft MedicationRequests. Excluded ones (entered-in-error, not-taken,
  * cancelled, drafts outside draftOrders) are left out of focus, orders and medications. Non-medication draft
- * resources (ServiceRequest, …) are ignored.
+ * resources (ServiceRequest, …) are ignored: no rule concerns them. The chart is already R4 (src/data/versions.ts
+ * converts DSTU2 MedicationOrder and STU3 shapes) and screened (src/data/gather.ts answers drafts it cannot read).
  */
 import { hash } from 'node:crypto';
 import path from 'node:path';

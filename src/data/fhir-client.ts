@@ -175,7 +175,7 @@ export function createFhirClient(opts: FhirClientOptions): FhirClient {
     const resources: Resource[] = [];
     for (const e of bundle.entry ?? []) {
       const r = e?.resource;
-      if (!isResource(r)) continue;
+      if (!isResource(r) || isIncludedNonMedication(e, r)) continue;
       // Warnings/information in searchset outcomes are normal; an error outcome means the search failed.
       if (r.resourceType === 'OperationOutcome') {
         if (hasErrorIssue(r)) throw new FhirFetchError('not-fhir', 'search Bundle holds an error OperationOutcome');
@@ -226,4 +226,9 @@ export function isResource(x: unknown): x is Resource {
 export function hasErrorIssue(r: Resource): boolean {
   const issues = (r as { issue?: { severity?: string }[] }).issue;
   return !Array.isArray(issues) || issues.length === 0 || issues.some((i) => i?.severity === 'error' || i?.severity === 'fatal');
+}
+
+/** A searchset entry added by _include that is not a Medication (a Practitioner, …): no fact needs it. */
+export function isIncludedNonMedication(entry: unknown, resource: Resource): boolean {
+  return (entry as { search?: { mode?: unknown } }).search?.mode === 'include' && resource.resourceType !== 'Medication';
 }

@@ -20,7 +20,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Chart } from './chart.js';
 import { containedMedication, relativeReference } from './chart.js';
 import { decideFhirAccess } from './fhir-access.js';
-import { createFhirClient, FhirFetchError, hasErrorIssue, isResource, type FhirClient } from './fhir-client.js';
+import { createFhirClient, FhirFetchError, hasErrorIssue, isIncludedNonMedication, isResource, type FhirClient } from './fhir-client.js';
 import { isOtherPatients, queriedType, screen, screenProblem } from './screen.js';
 import { renderTemplate } from './templates.js';
 import { asR4, asR4Reference, type VersionReport } from './versions.js';
@@ -69,7 +69,7 @@ function planKey(value: unknown): KeyPlan {
   const resources: Resource[] = [];
   for (const e of bundle.entry ?? []) {
     const r: unknown = e?.resource;
-    if (!isResource(r)) continue;
+    if (!isResource(r) || isIncludedNonMedication(e, r)) continue;
     if (r.resourceType === 'OperationOutcome') {
       if (hasErrorIssue(r)) return { kind: 'fetch', why: 'client prefetch failed (OperationOutcome in Bundle)' };
       continue;

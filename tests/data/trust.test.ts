@@ -169,6 +169,13 @@ describe('trust in the data', () => {
       expect(await droppedMetric('unexpected-type')).toBe(before + 1);
     });
 
+    test('entries a search _included (search.mode "include") are not unexpected types', async () => {
+      const bundle = { ...searchset([statement('s1')]) } as unknown as { entry: unknown[] };
+      bundle.entry.push({ resource: { resourceType: 'Practitioner', id: 'dr' }, search: { mode: 'include' } });
+      const res = await post(withPrefetch(orderSelect(), { medications: bundle })).expect(200);
+      expect(res.body.cards[0].summary).toBe('1 medications, 1 conditions');
+    });
+
     test('a prefetch of the wrong type with no FHIR access is a 412', async () => {
       const res = await post(withPrefetch(orderSelect(), { conditions: searchset([statement('s9')]) })).expect(412);
       expect(issueText(res)).toMatch(/prefetch key "conditions".*MedicationStatement \(the query is for Condition\)/);
