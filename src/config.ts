@@ -54,7 +54,7 @@ const Env = z.object({
   /** Most search pages followed per prefetch key (first page included). */
   FHIR_MAX_PAGES: z.coerce.number().int().min(1).max(100).default(10),
   /** Largest body read from one FHIR response (bytes); past it the read is aborted and the data counts as unobtainable. */
-  FHIR_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  FHIR_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Largest total of FHIR response bodies read for one hook call (bytes). */
   FHIR_MAX_CALL_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /** Most FHIR resources (prefetched, fetched and draft) one hook call may bring to evaluation; past it the call is answered 412. */

@@ -125,6 +125,7 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
     const key = bodyKey && suppliedByRequest(report) ? bodyKey : memoOn ? memoKey(service.id, chart, day) : undefined;
     const same = key && key !== bodyKey ? memo.get(key) : undefined;
     if (same) return { entry: same, report, hit: true };
+    await knowledge.warmFacts?.(chart); // a large new chart is normalised in slices, not in one block
     const entry = evaluateChart(service, chart, report, today, logger);
     if (key) memo.set(key, entry);
     return { entry, report, hit: false };
