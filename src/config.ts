@@ -56,6 +56,12 @@ const Env = z.object({
   FHIR_UNAUTHENTICATED_FETCH: bool,
   /** Most search pages followed per prefetch key (first page included). */
   FHIR_MAX_PAGES: z.coerce.number().int().min(1).max(100).default(10),
+  /** Largest body read from one FHIR response (bytes); past it the read is aborted and the data counts as unobtainable. */
+  FHIR_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Largest total of FHIR response bodies read for one hook call (bytes). */
+  FHIR_MAX_CALL_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** Most FHIR resources (prefetched, fetched and draft) one hook call may bring to evaluation; past it the call is answered 412. */
+  CHART_MAX_RESOURCES: z.coerce.number().int().min(1).max(1_000_000).default(2000),
   AUTH_MODE: z.enum(['required', 'off']).default('required'),
   /** Path to a YAML or JSON list of trusted CDS clients. */
   TRUSTED_CLIENTS: z.string().optional(),
@@ -113,6 +119,9 @@ export interface Config {
   fhirServerAllowlist: string[];
   fhirUnauthenticatedFetch: boolean;
   fhirMaxPages: number;
+  fhirMaxResponseBytes: number;
+  fhirMaxCallBytes: number;
+  chartMaxResources: number;
   authMode: 'required' | 'off';
   trustedClientsFile?: string;
   allowSandboxIssuer: boolean;
@@ -221,6 +230,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fhirServerAllowlist: e.FHIR_SERVER_ALLOWLIST,
     fhirUnauthenticatedFetch: e.FHIR_UNAUTHENTICATED_FETCH,
     fhirMaxPages: e.FHIR_MAX_PAGES,
+    fhirMaxResponseBytes: e.FHIR_MAX_RESPONSE_BYTES,
+    fhirMaxCallBytes: e.FHIR_MAX_CALL_BYTES,
+    chartMaxResources: e.CHART_MAX_RESOURCES,
     authMode: e.AUTH_MODE,
     trustedClientsFile: e.TRUSTED_CLIENTS,
     allowSandboxIssuer: e.ALLOW_SANDBOX_ISSUER,

@@ -8,7 +8,7 @@ import type { PatientFacts } from './clinical/facts.js';
 import type { CardDraft, CdsResponse } from './cards/types.js';
 import type { RenderDeps, RenderedCard } from './cards/render.js';
 import { AnswerTemplate } from './cards/answer.js';
-import { gatherChart, suppliedByRequest, type GatherReport } from './data/gather.js';
+import { gatherChart, suppliedByRequest, type DropReason, type GatherReport } from './data/gather.js';
 import type { Chart } from './data/chart.js';
 import type { HookRequest } from './hooks/request.js';
 import type { Knowledge } from './knowledge/load.js';
@@ -41,6 +41,8 @@ export interface EngineDeps {
 /** Hooks for metrics: every method optional, all synchronous and cheap. */
 export interface EngineObserver extends RuleRunObserver {
   fhirRequest?(info: { ms: number; ok: boolean; kind: string }): void;
+  /** Resources kept from the facts: another patient's, or of a type the key's query does not return. */
+  resourcesDropped?(reason: DropReason, count: number): void;
   memo?(hit: boolean): void;
   evaluated?(service: ServiceDefinition, evaluation: Evaluation): void;
 }
@@ -135,11 +137,12 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
     const bodyKey = memoOn && body ? bodyMemoKey(service.id, day, body) : undefined;
     const known = bodyKey ? memo.get(bodyKey) : undefined;
     if (known) return { entry: known, report: known.report, hit: true };
-    const { chart, report } = await gatherChart(service, request, { config: deps.config, logger, fetch: deps.fetch, onFhirRequest: deps.observer?.fhirRequest });
+    const { chart, report } = await gatherChart(service, request, { config: deps.config, logger, fetch: deps.fetch, onFhirRequest: deps.observer?.fhirRequest, onDropped: deps.observer?.resourcesDropped });
     // Under the body's digest only when the body alone decided the chart (nothing fetched); else the chart's content.
     const key = bodyKey && suppliedByRequest(report) ? bodyKey : memoOn ? memoKey(service.id, chart, day) : undefined;
     const same = key && key !== bodyKey ? memo.get(key) : undefined;
     if (same) return { entry: same, report, hit: true };
+    await knowledge.warmFacts?.(chart); // a large new chart is normalised in slices, not in one block
     const entry = evaluateChart(service, chart, report, today, logger);
     if (key) memo.set(key, entry);
     return { entry, report, hit: false };

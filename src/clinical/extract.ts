@@ -8,7 +8,8 @@
  * order-sign → all drafts; patient-view → current medications. orders: all draft MedicationRequests.
  * medications: MedicationStatements and non-draft MedicationRequests. Excluded ones (entered-in-error, not-taken,
  * cancelled, drafts outside draftOrders) are left out of focus, orders and medications. Non-medication draft
- * resources (ServiceRequest, …) are ignored.
+ * resources (ServiceRequest, …) are ignored: no rule concerns them. The chart is already R4 (src/data/versions.ts
+ * converts DSTU2 MedicationOrder and STU3 shapes) and screened (src/data/gather.ts answers drafts it cannot read).
  */
 import { hash } from 'node:crypto';
 import path from 'node:path';
@@ -48,6 +49,12 @@ export interface FactExtractorOptions {
 
 export interface FactExtractor {
   (chart: Chart, now: Date): PatientFacts;
+  /**
+   * Do the costly, time-independent part of extraction for every resource of the chart ahead of time, in slices
+   * of at most `sliceMs` that yield to the event loop between them, so that the synchronous extraction that follows
+   * finds each resource in the cache. A large first-seen chart then no longer holds the event loop in one piece.
+   */
+  warm(chart: Chart, sliceMs?: number): Promise<void>;
   /** Cache counters, for benchmarks and tests. */
   cacheStats(): { hits: number; misses: number; size: number };
 }
@@ -136,7 +143,31 @@ export function createFactExtractor(knowledge: ClinicalKnowledge, options: FactE
     return { hook: chart.hook, now: now.toISOString().slice(0, 10), focus, orders, medications, conditions };
   };
 
+  const warm = async (chart: Chart, sliceMs = 10): Promise<void> => {
+    let sliceStart = performance.now();
+    const yieldIfDue = async () => {
+      if (performance.now() - sliceStart < sliceMs) return;
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    };
+    for (const r of (chart.draftOrders ?? []) as unknown[]) {
+      if (isResource(r) && r.resourceType === 'MedicationRequest') medicationBase(r, 'draft-order', chart);
+      await yieldIfDue();
+    }
+    let i = 0;
+    for (const r of (chart.resources ?? []) as unknown[]) {
+      if (isResource(r)) {
+        if (r.resourceType === 'MedicationStatement') medicationBase(r, 'medication-statement', chart);
+        else if (r.resourceType === 'MedicationRequest') medicationBase(r, 'medication-request', chart);
+        else if (r.resourceType === 'Condition') conditionFact(r, i);
+      }
+      i++;
+      await yieldIfDue();
+    }
+  };
+
   return Object.assign(extract, {
+    warm,
     cacheStats: () => ({
       hits: medicationCache.hits + conditionCache.hits,
       misses: medicationCache.misses + conditionCache.misses,

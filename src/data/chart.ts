@@ -19,10 +19,22 @@ export interface Chart {
   medications: ReadonlyMap<string, Medication>;
 }
 
+const LITERAL_REFERENCE = /(?:^|\/)([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
+
+/**
+ * The resource a literal reference names, relative, absolute or versioned: "Patient/1", "https://x/fhir/Patient/1",
+ * "Patient/1/_history/2" → { type: "Patient", id: "1" }. Undefined for what names no resource this way
+ * ("#contained", "urn:uuid:…", garbage).
+ */
+export function literalReference(reference: string): { type: string; id: string } | undefined {
+  const m = LITERAL_REFERENCE.exec(reference);
+  return m ? { type: m[1]!, id: m[2]! } : undefined;
+}
+
 /** "Medication/123", "https://x/fhir/Medication/123", "https://x/fhir/Medication/123/_history/2" → "Medication/123". */
 export function relativeReference(reference: string): string | undefined {
-  const m = /(?:^|\/)(Medication)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference);
-  return m ? `${m[1]}/${m[2]}` : undefined;
+  const named = literalReference(reference);
+  return named?.type === 'Medication' ? `Medication/${named.id}` : undefined;
 }
 
 /**
@@ -30,16 +42,20 @@ export function relativeReference(reference: string): string | undefined {
  * Returns undefined when it cannot be found (gathering already tried to fetch it).
  */
 export function resolveMedication(
-  owner: { contained?: Resource[] },
+  owner: { contained?: unknown },
   reference: string | undefined,
   chart: Pick<Chart, 'medications'>,
 ): Medication | undefined {
   if (!reference) return undefined;
-  if (reference.startsWith('#')) {
-    const id = reference.slice(1);
-    const found = owner.contained?.find((r) => r.resourceType === 'Medication' && r.id === id);
-    return found as Medication | undefined;
-  }
+  if (reference.startsWith('#')) return containedMedication(owner, reference.slice(1));
   const rel = relativeReference(reference);
   return rel ? chart.medications.get(rel) : undefined;
+}
+
+/** The contained Medication with this id; `contained` as sent may be anything (not an array, nulls in it). */
+export function containedMedication(owner: { contained?: unknown }, id: string): Medication | undefined {
+  const contained = owner.contained;
+  if (!Array.isArray(contained)) return undefined;
+  const found: unknown = contained.find((r: unknown) => typeof r === 'object' && r !== null && (r as Resource).resourceType === 'Medication' && (r as Resource).id === id);
+  return found as Medication | undefined;
 }

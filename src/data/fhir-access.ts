@@ -1,10 +1,12 @@
 /**
  * Whether and how a hook call may reach its FHIR server. A bearer token is only ever sent to a `fhirServer`
  * that matches the operator's allow-list (FHIR_SERVER_ALLOWLIST), compared as parsed URLs (scheme, host, port,
- * then path prefix on a segment boundary), never as raw string prefixes.
+ * then path prefix on a segment boundary), never as raw string prefixes; a path with an encoded slash, a backslash
+ * or a dot segment is refused outright (src/data/url-safety.ts).
  */
 import type { Config } from '../config.js';
 import type { HookRequest } from '../hooks/request.js';
+import { unsafePathReason } from './url-safety.js';
 
 export interface FhirAccess {
   baseUrl: string;
@@ -15,6 +17,8 @@ export interface FhirAccess {
 export type AccessDecision = { ok: true; access: FhirAccess } | { ok: false; reason: 'no-fhir-server' | 'not-allow-listed' | 'no-authorization' };
 
 export function isAllowedFhirServer(fhirServer: string, allowlist: readonly string[]): boolean {
+  // Checked on the string as sent: the URL parser resolves dot segments and keeps %2f, the FHIR server may decode it.
+  if (unsafePathReason(fhirServer)) return false;
   let target: URL;
   try {
     target = new URL(fhirServer);

@@ -1,13 +1,15 @@
 /**
  * A minimal FHIR R4 REST client for one hook call: reads and paged searches against the call's
  * allow-listed fhirServer, all under the call's deadline (an AbortSignal). It never follows redirects
- * (the token must not travel to another host) and follows `next` links only on the fhirServer's own origin
- * and base path.
+ * (the token must not travel to another host), sends requests only under the fhirServer's own origin and base
+ * path (no encoded slash, backslash or dot segment: src/data/url-safety.ts), next links included, and reads each
+ * body as a stream under two byte caps, one per response and one for the whole call, aborting past either.
  */
 import type { Bundle, Resource } from 'fhir/r4.js';
 import type { FhirAccess } from './fhir-access.js';
+import { unsafePathReason } from './url-safety.js';
 
-export type FetchFailure = 'deadline' | 'network' | 'http-status' | 'not-fhir' | 'redirect' | 'next-link-off-origin' | 'too-many-pages';
+export type FetchFailure = 'deadline' | 'network' | 'http-status' | 'not-fhir' | 'redirect' | 'next-link-off-origin' | 'too-many-pages' | 'too-large' | 'unsafe-url';
 
 export class FhirFetchError extends Error {
   constructor(
@@ -24,6 +26,10 @@ export interface FhirClientOptions {
   access: FhirAccess;
   signal: AbortSignal;
   maxPages: number;
+  /** Largest body read from one FHIR response, bytes. */
+  maxResponseBytes: number;
+  /** Largest total of bodies read from the FHIR server during one hook call, bytes. */
+  maxCallBytes: number;
   fetch?: typeof fetch;
   /** Called once per HTTP request made (for metrics). */
   onRequest?: (info: { ms: number; ok: boolean; kind: 'read' | 'search' | 'page' }) => void;
@@ -40,8 +46,53 @@ export function createFhirClient(opts: FhirClientOptions): FhirClient {
   const doFetch = opts.fetch ?? fetch;
   const base = new URL(`${opts.access.baseUrl}/`);
   const basePath = base.pathname;
+  let callBytes = 0;
 
-  async function getJson(url: string, kind: 'read' | 'search' | 'page'): Promise<{ status: number; json: unknown }> {
+  /** Every URL the token is sent to: on the fhirServer's origin, under its base path, with no path the server could read otherwise. */
+  function checkTarget(raw: string): string {
+    const unsafe = unsafePathReason(raw);
+    if (unsafe) throw new FhirFetchError('unsafe-url', `FHIR URL path holds ${unsafe}; not requested`);
+    const url = new URL(raw);
+    if (url.origin !== base.origin || !url.pathname.startsWith(basePath)) {
+      throw new FhirFetchError('unsafe-url', 'FHIR URL leaves the fhirServer base; not requested');
+    }
+    return url.toString();
+  }
+
+  /** The body as text, read chunk by chunk; cancelled as soon as it passes the per-response or per-call cap. */
+  async function readCapped(res: Response): Promise<string> {
+    const declared = Number(res.headers.get('content-length'));
+    if (Number.isFinite(declared) && declared > Math.min(opts.maxResponseBytes, opts.maxCallBytes - callBytes)) {
+      await res.body?.cancel();
+      throw tooLarge();
+    }
+    if (!res.body) return '';
+    const reader = res.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      callBytes += value.byteLength;
+      if (bytes > opts.maxResponseBytes || callBytes > opts.maxCallBytes) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+    return Buffer.concat(chunks, bytes).toString('utf8');
+  }
+
+  function tooLarge(): FhirFetchError {
+    return new FhirFetchError(
+      'too-large',
+      `FHIR answer exceeds the service's byte limit (${opts.maxResponseBytes} per response, ${opts.maxCallBytes} per call)`,
+    );
+  }
+
+  async function getJson(target: string, kind: 'read' | 'search' | 'page'): Promise<{ status: number; json: unknown }> {
+    const url = checkTarget(target);
     const started = performance.now();
     let ok = false;
     try {
@@ -67,11 +118,18 @@ export function createFhirClient(opts: FhirClientOptions): FhirClient {
         await res.body?.cancel();
         throw new FhirFetchError('http-status', `FHIR server answered HTTP ${res.status}`, res.status);
       }
+      let text: string;
+      try {
+        text = await readCapped(res);
+      } catch (e) {
+        if (e instanceof FhirFetchError) throw e;
+        if (opts.signal.aborted) throw new FhirFetchError('deadline', `FHIR request did not finish before the deadline`);
+        throw new FhirFetchError('network', `FHIR response could not be read: ${(e as Error).name}`);
+      }
       let json: unknown;
       try {
-        json = await res.json();
+        json = JSON.parse(text);
       } catch {
-        if (opts.signal.aborted) throw new FhirFetchError('deadline', `FHIR request did not finish before the deadline`);
         throw new FhirFetchError('not-fhir', 'FHIR server answered something that is not JSON');
       }
       if (!isResource(json)) throw new FhirFetchError('not-fhir', 'FHIR server answered JSON that is not a FHIR resource');
@@ -83,13 +141,18 @@ export function createFhirClient(opts: FhirClientOptions): FhirClient {
   }
 
   function resolve(relative: string): string {
+    const unsafe = unsafePathReason(relative);
+    if (unsafe) throw new FhirFetchError('unsafe-url', `FHIR query path holds ${unsafe}; not requested`);
     return new URL(relative.replace(/^\/+/, ''), base).toString();
   }
 
-  /** next links must stay on the fhirServer's origin and under its base path. */
+  /** next links must stay on the fhirServer's origin and under its base path, with a path the server reads as we do. */
   function checkedNext(bundle: Bundle): string | undefined {
-    const next = bundle.link?.find((l) => l.relation === 'next')?.url;
-    if (!next) return undefined;
+    const next = Array.isArray(bundle.link) ? bundle.link.find((l) => l?.relation === 'next')?.url : undefined;
+    if (next === undefined || next === null || next === '') return undefined;
+    if (typeof next !== 'string') throw new FhirFetchError('next-link-off-origin', 'next link is not a string');
+    const unsafe = unsafePathReason(next);
+    if (unsafe) throw new FhirFetchError('next-link-off-origin', `next link path holds ${unsafe}; not followed`);
     let url: URL;
     try {
       url = new URL(next, base);
@@ -112,7 +175,7 @@ export function createFhirClient(opts: FhirClientOptions): FhirClient {
     const resources: Resource[] = [];
     for (const e of bundle.entry ?? []) {
       const r = e?.resource;
-      if (!isResource(r)) continue;
+      if (!isResource(r) || isIncludedNonMedication(e, r)) continue;
       // Warnings/information in searchset outcomes are normal; an error outcome means the search failed.
       if (r.resourceType === 'OperationOutcome') {
         if (hasErrorIssue(r)) throw new FhirFetchError('not-fhir', 'search Bundle holds an error OperationOutcome');
@@ -163,4 +226,9 @@ export function isResource(x: unknown): x is Resource {
 export function hasErrorIssue(r: Resource): boolean {
   const issues = (r as { issue?: { severity?: string }[] }).issue;
   return !Array.isArray(issues) || issues.length === 0 || issues.some((i) => i?.severity === 'error' || i?.severity === 'fatal');
+}
+
+/** A searchset entry added by _include that is not a Medication (a Practitioner, …): no fact needs it. */
+export function isIncludedNonMedication(entry: unknown, resource: Resource): boolean {
+  return (entry as { search?: { mode?: unknown } }).search?.mode === 'include' && resource.resourceType !== 'Medication';
 }

@@ -8,6 +8,13 @@ export function templateTokens(template: string): string[] {
   return [...template.matchAll(TOKEN)].map((m) => m[1]!);
 }
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** False when the string holds a lone surrogate (which encodeURIComponent cannot encode: it throws). */
+export function isWellFormedUnicode(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
 export type RenderResult = { ok: true; query: string } | { ok: false; missing: string[] };
 
 /** Render a template; tokens with no value (e.g. an absent encounterId) make it unrenderable. */
@@ -19,6 +26,11 @@ export function renderTemplate(template: string, context: Record<string, unknown
     else value = user[token];
     if (typeof value === 'number' || typeof value === 'boolean') value = String(value);
     if (typeof value !== 'string' || value.length === 0) {
+      missing.push(token);
+      return '';
+    }
+    if (!isWellFormedUnicode(value)) {
+      // A lone surrogate cannot be URL-encoded (encodeURIComponent throws): the value is unusable, as if absent.
       missing.push(token);
       return '';
     }

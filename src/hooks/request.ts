@@ -9,10 +9,13 @@ import type { Resource } from 'fhir/r4.js';
 import type { HookName } from '../clinical/facts.js';
 import { badRequest, OutcomeError, outcome, zodIssues, type IssueInput } from '../http/outcomes.js';
 import type { JsonDocument } from '../http/json-document.js';
+import { isWellFormedUnicode } from '../data/templates.js';
 
 export const SUPPORTED_HOOKS = ['patient-view', 'order-select', 'order-sign'] as const satisfies readonly HookName[];
 
 const nonEmpty = z.string().min(1, 'must be a non-empty string');
+/** A context id: non-empty and well-formed Unicode (a lone surrogate cannot be put in a FHIR query). */
+const contextId = nonEmpty.refine(isWellFormedUnicode, 'must be well-formed Unicode (it holds a lone surrogate)');
 
 const FhirAuthorization = z
   .object({
@@ -57,14 +60,15 @@ const USER_ID = /^(Practitioner|PractitionerRole|Patient|RelatedPerson)\/([^/\s]
 
 const userId = z
   .string()
-  .regex(USER_ID, 'must be "[ResourceType]/[id]" (Practitioner, PractitionerRole, Patient or RelatedPerson)');
+  .regex(USER_ID, 'must be "[ResourceType]/[id]" (Practitioner, PractitionerRole, Patient or RelatedPerson)')
+  .refine(isWellFormedUnicode, 'must be well-formed Unicode (it holds a lone surrogate)');
 
 const PatientViewContext = z
-  .object({ userId, patientId: nonEmpty, encounterId: nonEmpty.optional() })
+  .object({ userId, patientId: contextId, encounterId: contextId.optional() })
   .passthrough();
 
 const OrderSignContext = z
-  .object({ userId, patientId: nonEmpty, encounterId: nonEmpty.optional(), draftOrders: LooseBundle })
+  .object({ userId, patientId: contextId, encounterId: contextId.optional(), draftOrders: LooseBundle })
   .passthrough();
 
 const OrderSelectContext = OrderSignContext.extend({ selections: z.array(nonEmpty) }).passthrough();

@@ -46,6 +46,7 @@ export function engineObserver(metrics: Metrics): EngineObserver {
       metrics.fhirRequests.inc(labels);
       metrics.fhirDuration.observe(labels, ms / 1000);
     },
+    resourcesDropped: (reason, count) => metrics.resourcesDropped.inc({ reason }, count),
     evaluated: (service, evaluation) => {
       for (const draft of evaluation.cards) metrics.cards.inc({ rule: draft.ruleId, indicator: draft.indicator });
       for (const k of Object.values(evaluation.report.keys)) metrics.prefetchKeys.inc({ service: service.id, source: k.source });

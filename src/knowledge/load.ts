@@ -30,6 +30,8 @@ export interface Knowledge {
   /** True once the service publishes /evidence/{ruleId} pages (used as each card's source.url). */
   hasEvidencePages: boolean;
   extractFacts(chart: Chart, now: Date): PatientFacts;
+  /** Prepare extractFacts for a chart in slices that yield to the event loop (src/clinical/extract.ts); optional. */
+  warmFacts?(chart: Chart): Promise<void>;
   /** The local override-reason code system (which reasons acknowledge a card, and for how long). */
   overrideReasons: OverrideReasonCatalogue;
 }
@@ -87,6 +89,7 @@ export function loadKnowledge(dir: string): Knowledge {
     // GET /evidence/{ruleId} (src/http/evidence.ts) is served, so every card's source.url points at its rule's page.
     hasEvidencePages: true,
     extractFacts: extract,
+    warmFacts: (chart) => extract.warm(chart),
     overrideReasons,
   };
 }

@@ -19,6 +19,7 @@ export interface Metrics {
   fhirRequests: Counter<'kind' | 'outcome'>;
   fhirDuration: Histogram<'kind' | 'outcome'>;
   prefetchKeys: Counter<'service' | 'source'>;
+  resourcesDropped: Counter<'reason'>;
   /** Detailed refusal reasons (verify.ts FailureReason); exposed only to an authenticated or internal scrape. */
   authFailures: Counter<'reason'>;
   evaluationMemo: Counter<'result'>;
@@ -67,6 +68,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     fhirRequests: new Counter({ name: 'ldn_cds_fhir_requests_total', help: 'Requests made to FHIR servers (kind: read, search, page)', labelNames: ['kind', 'outcome'], registers: r }),
     fhirDuration: new Histogram({ name: 'ldn_cds_fhir_request_duration_seconds', help: 'FHIR request latency', labelNames: ['kind', 'outcome'], buckets: LATENCY_BUCKETS, registers: r }),
     prefetchKeys: new Counter({ name: 'ldn_cds_prefetch_keys_total', help: 'Prefetch keys by how they were satisfied (prefetch, prefetch-null, prefetch-paged, fetched, unavailable)', labelNames: ['service', 'source'], registers: r }),
+    resourcesDropped: new Counter({ name: 'ldn_cds_resources_dropped_total', help: 'FHIR resources kept from the facts (reason: other-patient, unexpected-type)', labelNames: ['reason'], registers: r }),
     evaluationMemo: new Counter({ name: 'ldn_cds_evaluation_memo_total', help: 'Evaluations answered from the memo (hit) or computed (miss)', labelNames: ['result'], registers: r }),
     authFailures,
     authFailure(reason) {

@@ -10,6 +10,7 @@ import type { Action } from '../cards/types.js';
 import type { MedicationFact } from '../clinical/facts.js';
 import type { RuleContext } from './contract.js';
 import { formatNumber } from './template.js';
+import { containedMedication } from '../data/chart.js';
 
 const UCUM = 'http://unitsofmeasure.org';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -66,7 +67,7 @@ export function withDailyDoseAtBedtime(draft: MedicationRequest, mg: number): Me
   };
   updated.dosageInstruction = [dosage];
 
-  const medication = containedMedication(updated);
+  const medication = referencedContainedMedication(updated);
   if (medication && setNaltrexoneUnitStrength(medication, mg) && medication.code?.text) {
     medication.code.text = withStrength(medication.code.text, mg);
   }
@@ -76,11 +77,10 @@ export function withDailyDoseAtBedtime(draft: MedicationRequest, mg: number): Me
   return updated;
 }
 
-function containedMedication(request: MedicationRequest): Medication | undefined {
+function referencedContainedMedication(request: MedicationRequest): Medication | undefined {
   const reference = request.medicationReference?.reference;
-  if (!reference?.startsWith('#')) return undefined;
-  const id = reference.slice(1);
-  return request.contained?.find((r): r is Medication => r.resourceType === 'Medication' && r.id === id);
+  if (typeof reference !== 'string' || !reference.startsWith('#')) return undefined;
+  return containedMedication(request, reference.slice(1));
 }
 
 /** Set the naltrexone ingredient's low-dose unit strength to `mg`. Returns whether one was changed. */

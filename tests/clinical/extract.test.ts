@@ -154,3 +154,26 @@ describe('caching', () => {
     expect(median).toBeLessThan(2);
   });
 });
+
+describe('warm: a large chart is normalised ahead, in slices that yield', () => {
+  it('leaves nothing for the synchronous extraction to normalise, and yields to the event loop between slices', async () => {
+    const x = extractor();
+    const c = realisticChart();
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await x.warm(c, 0); // a zero budget: yield after every resource
+    ticking = false;
+    expect(turns).toBeGreaterThanOrEqual(c.resources.length);
+    const before = x.cacheStats();
+    const facts = x(c, NOW);
+    const after = x.cacheStats();
+    expect(after.misses).toBe(before.misses);
+    expect(after.hits - before.hits).toBe(c.resources.length + c.draftOrders.length);
+    expect(facts).toEqual(extractor()(c, NOW));
+  });
+});

@@ -65,14 +65,24 @@ describe('prefetch and FHIR access', () => {
   });
 
   test('fetches absent keys from fhirServer with the bearer token, in parallel, and uses the result (case 8)', async () => {
-    fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS }).delay(150).reply(200, searchset([statement('f1'), statement('f2')]));
-    fhir().get('/r4/Condition').query({ patient: 'p1' }).delay(150).reply(200, searchset([]));
-    fhir().get('/r4/Patient/p1').delay(150).reply(200, { resourceType: 'Patient', id: 'p1' });
-    const started = Date.now();
-    const res = await post(withFhir(without(orderSelect(), 'medications', 'conditions', 'patient'))).expect(200);
+    // Parallel, shown without timing: no request is answered until all three have arrived. Sequential fetching
+    // would leave the first one waiting for the others, which never come (the barrier then gives up, recorded).
+    let arrived = 0;
+    let sequential = false;
+    let release!: () => void;
+    const allArrived = new Promise<void>((resolve) => (release = resolve));
+    const barrier = <T>(body: T) => async (): Promise<[number, T]> => {
+      if (++arrived === 3) release();
+      const timer = new Promise<void>((resolve) => setTimeout(() => ((sequential = true), resolve()), 1500));
+      await Promise.race([allArrived, timer]);
+      return [200, body];
+    };
+    fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS }).reply(barrier(searchset([statement('f1'), statement('f2')])));
+    fhir().get('/r4/Condition').query({ patient: 'p1' }).reply(barrier(searchset([])));
+    fhir().get('/r4/Patient/p1').reply(barrier({ resourceType: 'Patient', id: 'p1' }));
+    const res = await post(withFhir({ ...without(orderSelect(), 'medications', 'conditions', 'patient') }), h).expect(200);
+    expect(sequential, 'the three fetches were in flight together').toBe(false);
     expect(res.body.cards[0].summary).toBe('2 medications, 0 conditions');
-    // Three 150 ms calls in parallel take about one round trip, not the sum.
-    expect(Date.now() - started).toBeLessThan(420);
   });
 
   test('a resent call that needed a fetch fetches again (the FHIR data may have changed since), never answered by its bytes', async () => {
@@ -86,7 +96,7 @@ describe('prefetch and FHIR access', () => {
   });
 
   test('URL-encodes context values into templates so they cannot change the query', async () => {
-    const body = withFhir(without(patientView(), 'medications'));
+    const body = withFhir({ ...patientView(), prefetch: { patient: null, medicationRequests: null, conditions: null } });
     (body.context as Record<string, unknown>).patientId = 'p1&_include=*';
     fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS, patient: 'p1&_include=*' }).reply(200, searchset([]));
     await post(body).expect(200);

@@ -156,3 +156,11 @@ export function withFhir(req: Record<string, unknown>, token = 'secret-access-to
     fhirAuthorization: { access_token: token, token_type: 'Bearer', expires_in: 300, scope: 'user/MedicationStatement.read user/Condition.read', subject: 'ldn-cds' },
   };
 }
+
+/** The same request for another patient: context.patientId, every Patient/p1 reference and the Patient resource's id. */
+export function forPatient(req: Record<string, unknown>, patientId: string): Record<string, unknown> {
+  const json = JSON.stringify(req).replaceAll('"Patient/p1"', JSON.stringify(`Patient/${patientId}`)).replaceAll('"patientId":"p1"', `"patientId":${JSON.stringify(patientId)}`);
+  const out = JSON.parse(json) as { prefetch?: { patient?: { id?: string } } };
+  if (out.prefetch?.patient?.id === 'p1') out.prefetch.patient.id = patientId;
+  return out as Record<string, unknown>;
+}

@@ -24,8 +24,8 @@ function order(hook: 'order-select' | 'order-sign', patient: string, extraMeds: 
     },
     NOW,
   );
-  (body.context as Record<string, unknown>).patientId = patient;
-  return body;
+  // The whole chart is the patient's (resources for another patient than context.patientId never reach the facts).
+  return JSON.parse(JSON.stringify(body).replaceAll('scenario-patient', patient)) as Record<string, unknown>;
 }
 
 describe('feedback → suppression → analytics, end to end', () => {

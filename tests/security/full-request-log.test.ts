@@ -11,7 +11,7 @@ import { createApp, type AppHandle } from '../../src/app.js';
 import { testConfig } from '../../src/config.js';
 import { patientHash } from '../../src/observability/logger.js';
 import { captureLogs, generateTestKey, jwksOf, signToken, validClaims, writeTrustedClients, type LogCapture, type TestKey } from '../helpers/jwt.js';
-import { orderSelect, searchset, statement } from '../helpers/app.js';
+import { forPatient, orderSelect, searchset, statement } from '../helpers/app.js';
 
 const BASE = 'https://cds.example.org';
 const ISS = 'https://ehr.example.org';
@@ -47,11 +47,13 @@ describe('no secrets and no raw patient ids in logs, through the whole app', () 
   });
 
   function call(token: string) {
-    const body = orderSelect({
-      fhirServer: FHIR,
-      fhirAuthorization: { access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'ldn-cds' },
-    });
-    (body.context as Record<string, unknown>).patientId = PATIENT;
+    const body = forPatient(
+      orderSelect({
+        fhirServer: FHIR,
+        fhirAuthorization: { access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'ldn-cds' },
+      }),
+      PATIENT,
+    );
     delete (body.prefetch as Record<string, unknown>).medications;
     return request(h.app).post('/cds-services/ldn-order-check').set('Authorization', `Bearer ${token}`).send(body);
   }
@@ -60,7 +62,7 @@ describe('no secrets and no raw patient ids in logs, through the whole app', () 
     nock('https://fhir.hospital.example.org', { reqheaders: { authorization: `Bearer ${ACCESS_TOKEN}` } })
       .get('/r4/MedicationStatement')
       .query({ patient: PATIENT, status: 'active,intended,on-hold,unknown,completed,stopped' })
-      .reply(200, searchset([statement('s1')]));
+      .reply(200, searchset([statement('s1', { subject: { reference: `Patient/${PATIENT}` } })]));
     const ok = await signToken(key, validClaims({ iss: ISS, aud: `${BASE}/cds-services/ldn-order-check`, nowMs: now }));
     const good = await call(ok);
     expect(good.status).toBe(200);
