@@ -25,6 +25,9 @@ export function statement(name: string, overrides: Partial<MedicationFact> = {})
     isOpioid: false,
     isInterferonBeta: false,
     isGlatiramer: false,
+    isSamidorphan: false,
+    isAntispasticity: false,
+    doseDisplay: 'dose not stated',
     status: 'active',
     current: true,
     past: false,
@@ -110,7 +113,7 @@ export function glatiramer(name = 'Copaxone (glatiramer acetate) 20 mg/mL'): Med
 }
 
 export function condition(name: string, overrides: Partial<ConditionFact> = {}): ConditionFact {
-  return { ref: `Condition/${slug(name)}`, name, codes: [], isMultipleSclerosis: false, isSpasticity: false, active: true, ...overrides };
+  return { ref: `Condition/${slug(name)}`, name, codes: [], isMultipleSclerosis: false, isSpasticity: false, isOpioidUseDisorder: false, active: true, ...overrides };
 }
 
 export const multipleSclerosis = (overrides: Partial<ConditionFact> = {}): ConditionFact =>
