@@ -63,6 +63,7 @@ function ldnFields(dailyDoseMg: number | null): Partial<MedicationFact> {
     atBedtime: true,
     doseText: `${dailyDoseMg} mg by mouth at bedtime`,
     label: dailyDoseMg === null ? 'LDN' : `LDN ${dailyDoseMg} mg/day`,
+    doseDisplay: `${dailyDoseMg} mg/day`,
   };
 }
 

@@ -55,8 +55,8 @@ function relativeLinks(page: string): string[] {
 }
 
 describe('the knowledge pack has a page for every rule', () => {
-  test('the pack has the seven rules, each with a title and a When/Then rationale from its file', () => {
-    expect(ruleIds()).toHaveLength(7);
+  test('the pack has the eight rules, each with a title and a When/Then rationale from its file', () => {
+    expect(ruleIds()).toHaveLength(8);
     for (const rule of knowledge.rules.values()) {
       expect(rule.meta, rule.id).toBeDefined();
       expect(rule.meta!.title, rule.id).not.toBe(rule.id);
@@ -94,7 +94,9 @@ describe('the knowledge pack has a page for every rule', () => {
         expect(block).toContain(shown(entry.finding));
         expect(block).toContain(`<dt>Strength of evidence</dt><dd>${entry.strengthOfEvidence}</dd>`);
         if (entry.strengthOfEvidence === 'product label') expect(block).toContain(`<dt>Label text</dt><dd><blockquote>${shown(entry.finding)}</blockquote>`);
-        if (entry.verification.note) expect(block).toContain(shown(entry.verification.note));
+        // Provenance notes ("terminology.md §6.2", seed file names) stay in evidence.yaml: never shown to clinicians.
+        if (entry.verification.note) expect(block).not.toContain(shown(entry.verification.note));
+        expect(block).not.toContain('Taken from');
         if (citation.says) expect(block).toContain(`<dt>What this rule relies on</dt><dd>${shown(citation.says)}</dd>`);
         const urls = evidenceUrls(entry);
         for (const u of urls) expect(block).toContain(`href="${shown(u.url)}"`);
@@ -104,8 +106,8 @@ describe('the knowledge pack has a page for every rule', () => {
     },
   );
 
-  test('the parameters read in plain words: the 14-day washout and the 3 mg/day cap', async () => {
-    expect((await get('/evidence/ldn-opioid-washout')).text).toContain('<tr><td>Washout</td><td>14 days</td><td><code>washoutDays</code></td></tr>');
+  test('the parameters read in plain words: the 14-day expert washout and the 3 mg/day cap', async () => {
+    expect((await get('/evidence/ldn-opioid-washout-expert')).text).toContain('<tr><td>Washout</td><td>14 days</td><td><code>washoutDays</code></td></tr>');
     expect((await get('/evidence/ldn-ms-spasticity-dose')).text).toContain('<tr><td>Max daily dose</td><td>3 mg/day</td><td><code>maxDailyDoseMg</code></td></tr>');
   });
 

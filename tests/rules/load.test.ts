@@ -12,12 +12,13 @@ afterEach(() => {
 describe('loadRules on the project pack', () => {
   const rules = projectRules();
 
-  test('loads the seven rules, sorted by id, with their hooks', () => {
+  test('loads the eight rules, sorted by id, with their hooks', () => {
     expect(Object.fromEntries(rules.map((r) => [r.id, r.hooks]))).toEqual({
       'ldn-dosing-guidance': ['order-select', 'order-sign'],
       'ldn-ms-spasticity-dose': ['order-select', 'order-sign'],
       'ldn-ms-spasticity-evidence': ['order-select', 'order-sign'],
       'ldn-opioid-washout': ['order-select', 'order-sign'],
+      'ldn-opioid-washout-expert': ['order-select', 'order-sign'],
       'ldn-with-interferon-beta': ['order-select', 'order-sign', 'patient-view'],
       'ldn-with-opioid': ['order-select', 'order-sign', 'patient-view'],
       'opioid-with-naltrexone': ['order-select', 'order-sign'],

@@ -12,7 +12,7 @@ describe('opioid-with-naltrexone', () => {
     const card = rule.evaluate(orderFacts({ focus: [order], medications: [ldn] }), noDrafts);
 
     expect(card).toMatchObject({ indicator: 'critical', concern: 'naltrexone-opioid' });
-    expect(card?.summary).toBe('Contraindicated: opioid oxycodone 5 mg oral tablet for a patient taking LDN 4.5 mg/day');
+    expect(card?.summary).toBe('Contraindicated: opioid oxycodone 5 mg oral tablet for a patient taking LDN 4.5 mg/day: opioid blocked, overdose risk');
     expect(card?.suggestions?.[0]?.actions).toEqual([{ type: 'delete', description: expect.any(String), resourceId: order.ref }]);
     expect(card?.subjects).toEqual([order.ref, ldn.ref]);
     expect(card?.overrideReasons?.length).toBeGreaterThan(0);
