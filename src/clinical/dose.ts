@@ -27,6 +27,11 @@ export interface DoseReading {
   route?: string;
   /** Dosage texts as sent, joined with "; ". */
   doseText?: string;
+  /**
+   * Daily dose of the first step (mg): the lowest `sequence`, or the structured dose beside a stepped sig. Equal to
+   * dailyDoseMg when the order has one step.
+   */
+  startDailyDoseMg?: number;
   /** False when nothing in the chart says how much is given (the dose fields are then absent). */
   amountStated: boolean;
   /**
@@ -166,6 +171,8 @@ interface OneDosage {
   bedtime?: boolean;
   text?: string;
   route?: string;
+  /** Daily dose of the first step, when the sig is a titration read at its highest step. */
+  startDailyMg?: number;
 }
 
 /**
@@ -231,6 +238,7 @@ function readOne(dosage: unknown, strength: Strength | undefined, fallbackTexts:
     },
     strength,
   );
+  if (stepped && amountMg !== undefined && out.dailyMg !== undefined) out.startDailyMg = roundDose(amountMg * (timing.perDay ?? textPerDay ?? 1));
   const seq = firstNumber(dosage, 'sequence');
   if (seq !== undefined) out.sequence = seq;
   if (text) out.text = text;
@@ -262,7 +270,8 @@ export function readDose(dosages: readonly unknown[], strength: Strength | undef
   for (const it of items) groups.set(it.sequence, [...(groups.get(it.sequence) ?? []), it]);
 
   let best: { daily?: number; perDay?: number; doseMg?: number; basis?: DoseBasis; stated?: boolean } | undefined;
-  for (const group of groups.values()) {
+  let first: { sequence: number; daily?: number } | undefined;
+  for (const [sequence, group] of groups) {
     const withDose = group.filter((g) => g.dailyMg !== undefined);
     const summary = {
       daily: withDose.length === group.length ? roundDose(withDose.reduce((s, g) => s + (g.dailyMg ?? 0), 0)) : undefined,
@@ -272,6 +281,9 @@ export function readDose(dosages: readonly unknown[], strength: Strength | undef
       stated: withDose.length > 0 && withDose.every((g) => g.amountStated),
     };
     if (!best || (summary.daily ?? -1) > (best.daily ?? -1)) best = summary;
+    const order = sequence ?? Number.NEGATIVE_INFINITY;
+    const stepStart = group.length === 1 && group[0]!.startDailyMg !== undefined ? group[0]!.startDailyMg : summary.daily;
+    if (!first || order < first.sequence) first = { sequence: order, ...(stepStart !== undefined ? { daily: stepStart } : {}) };
   }
 
   const out: DoseReading = { amountStated: best?.stated === true };
@@ -279,6 +291,7 @@ export function readDose(dosages: readonly unknown[], strength: Strength | undef
   if (best?.daily !== undefined) {
     out.dailyDoseMg = best.daily;
     if (best.basis) out.doseBasis = best.basis;
+    out.startDailyDoseMg = first?.daily ?? best.daily;
   }
   if (best?.perDay !== undefined) out.frequencyPerDay = roundDose(best.perDay);
   const bedtimes = items.map((i) => i.bedtime);

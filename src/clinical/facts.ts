@@ -73,7 +73,9 @@ export interface MedicationFact {
   doseDisplay: string;
   /** Dose per administration, mg, when it is stated (structured or sig text); absent when the chart gives no amount. */
   doseMg?: number;
-  /** Daily dose in mg (dose x administrations per day), when it can be read. */
+  /** Daily dose of the first step of a titration (the lowest sequence, or the structured first step); else dailyDoseMg. */
+  startDailyDoseMg?: number;
+  /** Highest daily dose in mg (dose x administrations per day) the order reaches, when it is stated. */
   dailyDoseMg?: number;
   /** How the daily dose was obtained: from structured dosage, from free text, or assumed (1 unit once daily). */
   doseBasis?: 'structured' | 'text' | 'assumed';

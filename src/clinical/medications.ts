@@ -155,8 +155,9 @@ function supplyEndDate(authoredOn: string | undefined, duration: unknown, repeat
 
 /** The short label for summaries (see MedicationFact.label). */
 function clinicalLabel(names: ReadonlySet<string>, lexicon: Lexicon, role: NaltrexoneRole | undefined, doseDisplay: string, fallback: string): string {
-  if (role === 'ldn') return `LDN ${doseDisplay}`;
-  if (role === 'full-dose' || role === 'unknown-dose') return `naltrexone ${doseDisplay}`;
+  const dose = doseDisplay === 'dose not stated' ? '(dose not stated)' : doseDisplay;
+  if (role === 'ldn') return `LDN ${dose}`;
+  if (role === 'full-dose' || role === 'unknown-dose') return `naltrexone ${dose}`;
   const canonical = [...new Set([...names].map((n) => lexicon.canonicalIngredient(n) ?? n))].filter((n) => LABELLED_CLASSES.has(lexicon.classOf(n) ?? 'other'));
   return canonical.length ? canonical.sort().join('/') : fallback;
 }
@@ -250,6 +251,7 @@ export function normaliseMedication(input: MedicationInput, k: Classifier): Medi
     // An amount the chart does not state is never given as a dose (it was one unit assumed).
     ...(stated && dose.doseMg !== undefined ? { doseMg: dose.doseMg } : {}),
     ...(stated && dose.dailyDoseMg !== undefined ? { dailyDoseMg: dose.dailyDoseMg } : {}),
+    ...(stated && dose.startDailyDoseMg !== undefined ? { startDailyDoseMg: dose.startDailyDoseMg } : {}),
     ...(stated && dose.doseBasis ? { doseBasis: dose.doseBasis } : {}),
     ...(dose.frequencyPerDay !== undefined ? { frequencyPerDay: dose.frequencyPerDay } : {}),
     ...(dose.atBedtime !== undefined ? { atBedtime: dose.atBedtime } : {}),

@@ -12,7 +12,7 @@ const PATIENT_FIELDS: Record<keyof PatientFacts, true> = {
 const MEDICATION_FIELDS: Record<keyof MedicationFact, true> = {
   ref: true, resourceType: true, source: true, name: true, label: true, codes: true, ingredients: true,
   isNaltrexone: true, naltrexoneRole: true, isOpioid: true, isInterferonBeta: true, isGlatiramer: true,
-  isSamidorphan: true, isAntispasticity: true, actionDays: true, doseDisplay: true,
+  isSamidorphan: true, isAntispasticity: true, actionDays: true, doseDisplay: true, startDailyDoseMg: true,
   doseMg: true, dailyDoseMg: true, doseBasis: true, frequencyPerDay: true, atBedtime: true, route: true,
   status: true, current: true, past: true, excluded: true, effectiveStart: true, effectiveEnd: true,
   lastUseDate: true, daysSinceLastUse: true, doseText: true,
@@ -51,6 +51,7 @@ const sampleMedication: MedicationFact = {
   doseDisplay: '4.5 mg/day',
   doseMg: 4.5,
   dailyDoseMg: 4.5,
+  startDailyDoseMg: 1.5,
   doseBasis: 'structured',
   frequencyPerDay: 1,
   atBedtime: true,

@@ -13,7 +13,7 @@ describe('naltrexone classification', () => {
 
   it('classifies "LDN 3mg" (no naltrexone word, no dosage) as ldn and says the dose is not stated', () => {
     const f = fact(draft('a', { text: 'LDN 3mg' }));
-    expect(f).toMatchObject({ isNaltrexone: true, naltrexoneRole: 'ldn', name: 'LDN 3mg', doseDisplay: 'dose not stated', label: 'LDN dose not stated' });
+    expect(f).toMatchObject({ isNaltrexone: true, naltrexoneRole: 'ldn', name: 'LDN 3mg', doseDisplay: 'dose not stated', label: 'LDN (dose not stated)' });
     expect(f.dailyDoseMg).toBeUndefined();
     expect(f.doseMg).toBeUndefined();
   });
@@ -83,7 +83,7 @@ describe('naltrexone classification', () => {
 
   it('gives 380 mg injection 637213 the full-dose role even with a monthly schedule', () => {
     const f = fact(draft('a', { coding: [rx('637213', 'naltrexone 380 MG Injection')] }, { dosageInstruction: [{ timing: { repeat: { frequency: 1, period: 4, periodUnit: 'wk' } } }] }));
-    expect(f).toMatchObject({ naltrexoneRole: 'full-dose', actionDays: 28, doseDisplay: 'dose not stated', label: 'naltrexone dose not stated' });
+    expect(f).toMatchObject({ naltrexoneRole: 'full-dose', actionDays: 28, doseDisplay: 'dose not stated', label: 'naltrexone (dose not stated)' });
     expect(f.doseMg).toBeUndefined(); // one 380 mg unit is not assumed as a dose
   });
 

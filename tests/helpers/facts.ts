@@ -64,6 +64,7 @@ function ldnFields(dailyDoseMg: number | null): Partial<MedicationFact> {
     doseText: `${dailyDoseMg} mg by mouth at bedtime`,
     label: dailyDoseMg === null ? 'LDN' : `LDN ${dailyDoseMg} mg/day`,
     doseDisplay: `${dailyDoseMg} mg/day`,
+    startDailyDoseMg: dailyDoseMg,
   };
 }
 
