@@ -219,6 +219,8 @@ export function normaliseMedication(input: MedicationInput, k: Classifier): Medi
       // Compounded naltrexone below the marketed 50 mg (seed 000: LDN "requires preparation by compounding pharmacies").
       else if (compounded && !INJECTABLE_WORDS.test(wording.join(' ')) && highest > 0 && highest < MARKETED_ORAL_MG) naltrexoneRole = 'ldn';
       else if (fullDoseCode || (daily !== undefined && daily > LDN_MAX_DAILY_MG) || (single !== undefined && single > LDN_MAX_DAILY_MG)) naltrexoneRole = 'full-dose';
+      // The only naltrexone injection is the 380 mg extended-release one: full-dose blockade (terminology.md §1.2).
+      else if (INJECTABLE_WORDS.test([...wording, dose.route ?? ''].join(' '))) naltrexoneRole = 'full-dose';
       else naltrexoneRole = 'unknown-dose';
     }
   }
