@@ -28,6 +28,8 @@ const ACTIVE_CLINICAL = new Set(['active', 'recurrence', 'relapse']);
 /** MS is a relapsing disease: in remission it is still MS (abatement of a relapse does not end it). */
 const MS_CLINICAL = new Set(['active', 'recurrence', 'relapse', 'remission']);
 const IN_REMISSION = /(?<![a-z])in\s+(?:early\s+|sustained\s+)?remission(?![a-z])/i;
+/** 122 of the set's SNOMED codes are poisonings and adverse effects: an event, not opioid dependence. */
+const NOT_DEPENDENCE = /(?<![a-z])(?:poisoning|adverse\s+effect|underdosing|overdose)(?![a-z])/i;
 const NOT_VERIFIED = new Set(['refuted', 'entered-in-error']);
 
 function lowerStrings(values: unknown[]): string[] {
@@ -54,7 +56,8 @@ export function normaliseCondition(resource: unknown, valueSets: ValueSetIndex, 
     ? (clinical.length === 0 || clinical.some((s) => MS_CLINICAL.has(s))) && (!abated || clinical.some((s) => s !== 'active' && MS_CLINICAL.has(s))) && !refuted
     : (clinical.length === 0 || clinical.some((s) => ACTIVE_CLINICAL.has(s))) && !abated && !refuted;
   // The label contraindication is current opioid dependence: a disorder coded or written "in remission" is not current.
-  const isOpioidUseDisorder = valueSets.hasAny(['opioid-use-disorder'], codes) && !words.some((t) => IN_REMISSION.test(t)) && !clinical.includes('remission');
+  const isOpioidUseDisorder =
+    valueSets.hasAny(['opioid-use-disorder'], codes) && !words.some((t) => IN_REMISSION.test(t) || NOT_DEPENDENCE.test(t)) && !clinical.includes('remission');
 
   return {
     ref: id ? `Condition/${id}` : fallbackRef,

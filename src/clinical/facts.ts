@@ -108,7 +108,10 @@ export interface ConditionFact {
   codes: CodeRef[];
   isMultipleSclerosis: boolean;
   isSpasticity: boolean;
-  /** Opioid use disorder, dependence or withdrawal (valuesets/opioid-use-disorder.json), not in remission. */
+  /**
+   * Opioid use disorder, dependence or withdrawal (valuesets/opioid-use-disorder.json), not in remission; the set's
+   * poisoning and adverse-effect codes do not count (an event, not dependence).
+   */
   isOpioidUseDisorder: boolean;
   /**
    * Set on a spasticity fact that is not on the problem list but inferred from a current antispasticity drug

@@ -105,6 +105,11 @@ export interface MedicationBase {
    * (ISO date). A non-draft request whose supply ran out before the evaluation date is past, last used that day.
    */
   supplyEnd?: string;
+  /**
+   * The earliest date a dose can have been given (effectivePeriod.start, or a request's authoredOn): for long-acting
+   * products without a last-use date, a dose on or after it still acts if it is fewer than actionDays days ago.
+   */
+  earliestUse?: string;
   /** medicationReference.reference when it points outside the resource ("Medication/1"), so cache hits can re-check it. */
   externalReference?: string;
 }
@@ -269,6 +274,7 @@ export function normaliseMedication(input: MedicationInput, k: Classifier): Medi
       ? supplyEndDate(str(P.authoredOn(r)), P.supplyDuration(r)[0], P.repeatsAllowed(r)[0])
       : undefined;
   const lastUse = periodEnd ?? str(P.effectiveDateTime(r)) ?? supplyEnd ?? str(P.validityEnd(r));
+  const earliestUse = longActing ? (resourceType === 'MedicationStatement' ? str(P.effectiveStart(r)) : str(P.authoredOn(r))) : undefined;
   const reference = medicationReferenceOf(r);
   const base: MedicationBase = {
     fact,
@@ -276,6 +282,7 @@ export function normaliseMedication(input: MedicationInput, k: Classifier): Medi
     ...(lastUse ? { lastUse } : {}),
     ...(periodEnd ? { periodEnd } : {}),
     ...(supplyEnd ? { supplyEnd } : {}),
+    ...(earliestUse ? { earliestUse } : {}),
     ...(reference && !reference.startsWith('#') ? { externalReference: reference } : {}),
   };
   return deepFreeze(base);
@@ -294,7 +301,7 @@ function effectiveDates(r: unknown, resourceType: string): { effectiveStart?: st
  * (e.g. "MedicationRequest/#0" for the first draft order).
  */
 export function finaliseMedication(base: MedicationBase, now: Date, fallbackRef?: string): MedicationFact {
-  const timing = resolveTiming(base.statusClass, base.lastUse, base.periodEnd, now, { supplyEnd: base.supplyEnd, actionDays: base.fact.actionDays });
+  const timing = resolveTiming(base.statusClass, base.lastUse, base.periodEnd, now, { supplyEnd: base.supplyEnd, actionDays: base.fact.actionDays, earliestUse: base.earliestUse });
   const fact: MedicationFact = { ...base.fact, ...timing };
   if (fallbackRef && fact.ref.endsWith('/#')) fact.ref = fallbackRef;
   return fact;

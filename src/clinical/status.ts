@@ -111,7 +111,7 @@ export function resolveTiming(
   lastUse: string | undefined,
   periodEnd: string | undefined,
   now: Date,
-  duration: { supplyEnd?: string | undefined; actionDays?: number | undefined } = {},
+  duration: { supplyEnd?: string | undefined; actionDays?: number | undefined; earliestUse?: string | undefined } = {},
 ): TimingFacts {
   if (cls === 'excluded') return { current: false, past: false, excluded: true };
   const today = Math.floor(now.getTime() / DAY_MS);
@@ -130,6 +130,11 @@ export function resolveTiming(
     lastUse = periodEnd;
   }
   const out: TimingFacts = { current: false, past: true, excluded: false };
+  if (lastUse === undefined && duration.actionDays !== undefined) {
+    // A long-acting dose with no date given: it was given on or after `earliestUse`, so it acts at least until then.
+    const days = daysSince(isoDate(duration.earliestUse), now);
+    if (days !== undefined && days < duration.actionDays) return { current: true, past: false, excluded: false };
+  }
   const date = isoDate(lastUse);
   if (date !== undefined) {
     out.lastUseDate = date;

@@ -83,6 +83,13 @@ describe('3. duration of action and of supply', () => {
     expect(inj(31)).toMatchObject({ current: false, past: true, daysSinceLastUse: 31 });
   });
 
+  it('a completed injection request with only authoredOn: blocked while fewer than 28 days have passed since', () => {
+    const req = (days: number) =>
+      fact(draft('x', { coding: [rx('637213', 'naltrexone 380 MG Injection')] }, { status: 'completed', authoredOn: daysAgo(days) }), 'medication-request');
+    expect(req(10)).toMatchObject({ current: true, actionDays: 28 });
+    expect(req(40)).toMatchObject({ current: false, past: true });
+  });
+
   it('oral naltrexone is not long-acting', () => {
     const f = fact(statement('o', { coding: [rx('1483744')] }, { status: 'completed', effectiveDateTime: daysAgo(3) }), 'medication-statement');
     expect(f.actionDays).toBeUndefined();
@@ -201,6 +208,13 @@ describe('7. label scope', () => {
     expect(c('F11.20').isOpioidUseDisorder).toBe(true);
     expect(c('F11.21').isOpioidUseDisorder).toBe(false);
     expect(c('G35').isOpioidUseDisorder).toBe(false);
+    // A poisoning in the set is an event, not dependence.
+    const poisoning = normaliseCondition(
+      { resourceType: 'Condition', code: { coding: [{ system: SNOMED, code: '1148649003' }] } },
+      k.valueSets,
+    );
+    expect(k.valueSets.has('opioid-use-disorder', { system: SNOMED, code: '1148649003' })).toBe(true);
+    expect(poisoning.isOpioidUseDisorder).toBe(false);
   });
 
   it('olanzapine/samidorphan is an opioid antagonist (isSamidorphan), olanzapine alone is not', () => {
