@@ -12,7 +12,7 @@ afterEach(() => {
 describe('loadRules on the project pack', () => {
   const rules = projectRules();
 
-  test('loads the eight rules, sorted by id, with their hooks', () => {
+  test('loads the nine rules, sorted by id, with their hooks', () => {
     expect(Object.fromEntries(rules.map((r) => [r.id, r.hooks]))).toEqual({
       'ldn-dosing-guidance': ['order-select', 'order-sign'],
       'ldn-ms-spasticity-dose': ['order-select', 'order-sign'],
@@ -22,6 +22,7 @@ describe('loadRules on the project pack', () => {
       'ldn-with-interferon-beta': ['order-select', 'order-sign', 'patient-view'],
       'ldn-with-opioid': ['order-select', 'order-sign', 'patient-view'],
       'opioid-with-naltrexone': ['order-select', 'order-sign'],
+      'opioid-with-samidorphan': ['order-select', 'order-sign'],
     });
     expect(rules.every((r) => /^\d+\.\d+\.\d+$/.test(r.version))).toBe(true);
   });
