@@ -69,8 +69,15 @@ describe('opioid-with-samidorphan', () => {
     const order = oxycodoneOrder();
     const card = samidorphanRule.evaluate(orderFacts({ focus: [order], medications: [lybalvi()] }), noDrafts);
     expect(card).toMatchObject({ indicator: 'critical', concern: 'naltrexone-opioid' });
-    expect(card?.summary).toBe('Contraindicated: opioid oxycodone 5 mg oral tablet for a patient taking olanzapine/samidorphan (an opioid antagonist)');
+    expect(card?.summary).toBe('Contraindicated: opioid oxycodone 5 mg oral tablet with olanzapine/samidorphan (an opioid antagonist)');
     expect(card?.evidence).toEqual(['lybalvi-label-opioids']);
+    expect(card?.suggestions?.[0]?.actions).toEqual([{ type: 'delete', description: expect.any(String), resourceId: order.ref }]);
+  });
+
+  test('olanzapine/samidorphan ordered for a patient taking an opioid → critical, suggesting removal of that draft', () => {
+    const order = draftOrder('Lybalvi 10 mg/10 mg tablet', { isSamidorphan: true, label: 'olanzapine/samidorphan' });
+    const card = samidorphanRule.evaluate(orderFacts({ focus: [order], medications: [opioid('oxycodone 5 mg oral tablet')] }), noDrafts);
+    expect(card?.indicator).toBe('critical');
     expect(card?.suggestions?.[0]?.actions).toEqual([{ type: 'delete', description: expect.any(String), resourceId: order.ref }]);
   });
 
