@@ -12,7 +12,7 @@
  * Dosage fields are read with FHIRPath compiled once (base type Dosage).
  */
 import { compilePaths } from './paths.js';
-import { parseSig, type SigReading } from './sig.js';
+import { highestStepMg, parseSig, type SigReading } from './sig.js';
 import { amountOfQuantity, amountToMg, roundDose, type Amount, type QuantityLike, type Strength } from './units.js';
 
 export type DoseBasis = 'structured' | 'text' | 'assumed';
@@ -27,6 +27,18 @@ export interface DoseReading {
   route?: string;
   /** Dosage texts as sent, joined with "; ". */
   doseText?: string;
+  /**
+   * Daily dose of the first step (mg): the lowest `sequence`, or the structured dose beside a stepped sig. Equal to
+   * dailyDoseMg when the order has one step.
+   */
+  startDailyDoseMg?: number;
+  /** False when nothing in the chart says how much is given (the dose fields are then absent). */
+  amountStated: boolean;
+  /**
+   * The dose as the chart states it, for cards: "4.5 mg/day", "380 mg every 4 weeks" (non-daily schedules as
+   * written, never as a fractional daily dose), "4.5 mg, frequency not stated"; absent when no dose is stated.
+   */
+  doseDisplay?: string;
 }
 
 /** FHIRPath expressions read from each Dosage (exported so tests can check them against fhirpath.evaluate). */
@@ -154,9 +166,13 @@ interface OneDosage {
   /** Daily dose, using 1/day when the frequency could not be read. */
   dailyMg?: number;
   basis?: DoseBasis;
+  /** True when the amount per administration was stated (structured or text), not one unit assumed. */
+  amountStated?: boolean;
   bedtime?: boolean;
   text?: string;
   route?: string;
+  /** Daily dose of the first step, when the sig is a titration read at its highest step. */
+  startDailyMg?: number;
 }
 
 /**
@@ -170,8 +186,9 @@ function combine(
   const out: OneDosage = {};
   let basis: DoseBasis = parts.amountBasis;
   let doseMg = parts.amount ? amountToMg(parts.amount, strength) : undefined;
+  if (doseMg !== undefined) out.amountStated = true;
   if (!parts.amount && strength && strength.per !== 'mL') {
-    doseMg = strength.mg; // nothing says how much: one unit of the product
+    doseMg = strength.mg; // nothing says how much: one unit of the product (kept for classification only)
     basis = 'assumed';
   }
   if (parts.perDay !== undefined) out.perDay = parts.perDay;
@@ -206,16 +223,22 @@ function readOne(dosage: unknown, strength: Strength | undefined, fallbackTexts:
   const amount = useText ? textAmount : (structured ?? firstWith(sigs, 'amount'));
 
   const textPerDay = firstWith(allSigs, 'frequencyPerDay');
+  // A titration in the sig ("1.5 mg for 2 weeks, then 3 mg, then 4.5 mg") is read at the highest step it reaches,
+  // even beside a structured first step.
+  const stepMg = highestStepMg(text) ?? highestStepMg(firstString(dosage, 'patientInstruction'));
+  const amountMg = amount ? amountToMg(amount, strength) : undefined;
+  const stepped = stepMg !== undefined && (amountMg === undefined || stepMg > amountMg);
   const out = combine(
     {
-      amount,
-      amountBasis: useText || !structured ? 'text' : 'structured',
+      amount: stepped ? { kind: 'mass', mg: stepMg } : amount,
+      amountBasis: stepped || useText || !structured ? 'text' : 'structured',
       perDay: timing.perDay ?? textPerDay,
       perDayBasis: timing.perDay !== undefined ? 'structured' : 'text',
       bedtime: timing.bedtime ?? firstWith(allSigs, 'bedtime'),
     },
     strength,
   );
+  if (stepped && amountMg !== undefined && out.dailyMg !== undefined) out.startDailyMg = roundDose(amountMg * (timing.perDay ?? textPerDay ?? 1));
   const seq = firstNumber(dosage, 'sequence');
   if (seq !== undefined) out.sequence = seq;
   if (text) out.text = text;
@@ -246,23 +269,29 @@ export function readDose(dosages: readonly unknown[], strength: Strength | undef
   const groups = new Map<number | undefined, OneDosage[]>();
   for (const it of items) groups.set(it.sequence, [...(groups.get(it.sequence) ?? []), it]);
 
-  let best: { daily?: number; perDay?: number; doseMg?: number; basis?: DoseBasis } | undefined;
-  for (const group of groups.values()) {
+  let best: { daily?: number; perDay?: number; doseMg?: number; basis?: DoseBasis; stated?: boolean } | undefined;
+  let first: { sequence: number; daily?: number } | undefined;
+  for (const [sequence, group] of groups) {
     const withDose = group.filter((g) => g.dailyMg !== undefined);
     const summary = {
       daily: withDose.length === group.length ? roundDose(withDose.reduce((s, g) => s + (g.dailyMg ?? 0), 0)) : undefined,
       perDay: group.reduce((s, g) => s + (g.perDay ?? 0), 0) || undefined,
       doseMg: withDose.length ? Math.max(...withDose.map((g) => g.doseMg ?? 0)) : undefined,
       basis: withDose.length ? withDose.map((g) => g.basis!).sort((a, b) => BASIS_RANK[b] - BASIS_RANK[a])[0] : undefined,
+      stated: withDose.length > 0 && withDose.every((g) => g.amountStated),
     };
     if (!best || (summary.daily ?? -1) > (best.daily ?? -1)) best = summary;
+    const order = sequence ?? Number.NEGATIVE_INFINITY;
+    const stepStart = group.length === 1 && group[0]!.startDailyMg !== undefined ? group[0]!.startDailyMg : summary.daily;
+    if (!first || order < first.sequence) first = { sequence: order, ...(stepStart !== undefined ? { daily: stepStart } : {}) };
   }
 
-  const out: DoseReading = {};
+  const out: DoseReading = { amountStated: best?.stated === true };
   if (best?.doseMg !== undefined) out.doseMg = best.doseMg;
   if (best?.daily !== undefined) {
     out.dailyDoseMg = best.daily;
     if (best.basis) out.doseBasis = best.basis;
+    out.startDailyDoseMg = first?.daily ?? best.daily;
   }
   if (best?.perDay !== undefined) out.frequencyPerDay = roundDose(best.perDay);
   const bedtimes = items.map((i) => i.bedtime);
@@ -272,5 +301,19 @@ export function readDose(dosages: readonly unknown[], strength: Strength | undef
   if (route) out.route = route;
   const texts = items.map((i) => i.text).filter((t): t is string => !!t);
   if (texts.length) out.doseText = texts.join('; ');
+  const display = doseDisplay(out, items.some((i) => i.perDay !== undefined));
+  if (display) out.doseDisplay = display;
   return out;
+}
+
+const num = (x: number): string => String(+x.toFixed(3));
+
+/** How a card states the dose (DoseReading.doseDisplay): only what the chart says. */
+function doseDisplay(d: DoseReading, frequencyStated: boolean): string | undefined {
+  if (!d.amountStated || d.doseMg === undefined) return undefined;
+  if (!frequencyStated || d.frequencyPerDay === undefined) return `${num(d.doseMg)} mg, frequency not stated`;
+  if (d.frequencyPerDay >= 1 || d.dailyDoseMg === undefined) return `${num(d.dailyDoseMg ?? d.doseMg)} mg/day`;
+  const days = Math.round(1 / d.frequencyPerDay);
+  const every = days % 7 === 0 ? (days === 7 ? 'week' : `${days / 7} weeks`) : days === 30 ? 'month' : days === 2 ? 'other day' : `${days} days`;
+  return `${num(d.doseMg)} mg every ${every}`;
 }

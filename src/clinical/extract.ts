@@ -18,7 +18,7 @@ import { resolveMedication, type Chart } from '../data/chart.js';
 import { deepFreeze, LruCache } from './cache.js';
 import { CONDITION_VALUE_SETS, normaliseCondition } from './conditions.js';
 import type { ConditionFact, MedicationFact, MedicationSource, PatientFacts } from './facts.js';
-import { loadLexicon, type Lexicon } from './lexicon.js';
+import { brandsFromDisplays, loadLexicon, type Lexicon } from './lexicon.js';
 import { finaliseMedication, MEDICATION_VALUE_SETS, medicationReferenceOf, normaliseMedication, type MedicationBase } from './medications.js';
 import { loadValueSets, type ValueSetIndex } from './valuesets.js';
 
@@ -31,13 +31,18 @@ export interface ClinicalKnowledge {
 export const REQUIRED_VALUE_SETS: readonly string[] = [...MEDICATION_VALUE_SETS, ...CONDITION_VALUE_SETS];
 
 export const VALUESETS_DIR = 'valuesets';
+/** Value sets whose RxNorm displays name brands in square brackets. */
+const BRAND_DISPLAY_SETS = ['opioid-analgesics-cdc', 'opioids-all', 'naltrexone-opioid-combinations'] as const;
 export const LEXICON_FILE = 'medication-names.yaml';
 
 /** Load cds-services/valuesets/*.json and cds-services/medication-names.yaml; every problem is reported in one KnowledgeError. */
 export function loadClinicalKnowledge(dir: string): ClinicalKnowledge {
   const { problems, attempt } = KnowledgeError.collector();
   const valueSets = attempt(() => loadValueSets(path.join(dir, VALUESETS_DIR), REQUIRED_VALUE_SETS));
-  const lexicon = attempt(() => loadLexicon(path.join(dir, LEXICON_FILE), LEXICON_FILE));
+  // Brand names in the RxNorm displays of the curated value sets ("[Percocet]") join the lexicon at load time.
+  const lexicon = attempt(() =>
+    loadLexicon(path.join(dir, LEXICON_FILE), LEXICON_FILE, valueSets ? (base) => brandsFromDisplays(BRAND_DISPLAY_SETS.flatMap((id) => valueSets.displaysOf(id)), base) : undefined),
+  );
   if (problems.length || !valueSets || !lexicon) throw new KnowledgeError(problems);
   return { valueSets, lexicon };
 }
@@ -75,6 +80,27 @@ function isResource(r: unknown): r is ResourceLike {
   return !!r && typeof r === 'object' && typeof (r as ResourceLike).resourceType === 'string';
 }
 
+/**
+ * A current antispasticity drug is a sign of spasticity (terminology.md §4.2 lists them as medication proxies).
+ * When no active spasticity is on the problem list, one inferred spasticity fact per drug is added, named so that
+ * cards say it is inferred.
+ */
+function inferredSpasticity(conditions: readonly ConditionFact[], medications: readonly MedicationFact[]): ConditionFact[] {
+  if (conditions.some((c) => c.isSpasticity && c.active)) return [];
+  return medications
+    .filter((m) => m.isAntispasticity && m.current)
+    .map((m) => ({
+      ref: m.ref,
+      name: `spasticity inferred from ${m.label}, not on the problem list`,
+      codes: [],
+      isMultipleSclerosis: false,
+      isSpasticity: true,
+      isOpioidUseDisorder: false,
+      inferredFrom: m.label,
+      active: true,
+    }));
+}
+
 export function createFactExtractor(knowledge: ClinicalKnowledge, options: FactExtractorOptions = {}): FactExtractor {
   const medicationCache = new LruCache<string, MedicationEntry>(options.cacheSize ?? 20_000);
   const conditionCache = new LruCache<string, ConditionFact>(options.cacheSize ?? 20_000);
@@ -104,7 +130,7 @@ export function createFactExtractor(knowledge: ClinicalKnowledge, options: FactE
     const key = contentKey('Condition', resource);
     let fact = conditionCache.get(key);
     if (!fact) {
-      fact = deepFreeze(normaliseCondition(resource, knowledge.valueSets));
+      fact = deepFreeze(normaliseCondition(resource, knowledge.valueSets, 'Condition/#', knowledge.lexicon));
       conditionCache.set(key, fact);
     }
     return fact.ref === 'Condition/#' ? { ...fact, ref: `Condition/#${index}` } : fact;
@@ -134,6 +160,8 @@ export function createFactExtractor(knowledge: ClinicalKnowledge, options: FactE
         conditions.push(conditionFact(r, i));
       }
     });
+
+    conditions.push(...inferredSpasticity(conditions, medications));
 
     let focus: MedicationFact[];
     if (chart.hook === 'patient-view') focus = medications.filter((m) => m.current);

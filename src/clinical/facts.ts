@@ -56,9 +56,26 @@ export interface MedicationFact {
   isOpioid: boolean;
   isInterferonBeta: boolean;
   isGlatiramer: boolean;
-  /** Dose per administration, mg, when it can be read. */
+  /** Contains samidorphan (olanzapine/samidorphan, Lybalvi): an opioid antagonist whose label contraindicates opioids. */
+  isSamidorphan: boolean;
+  /** An antispasticity drug (baclofen, tizanidine, dantrolene, nabiximols): a sign of spasticity. */
+  isAntispasticity: boolean;
+  /**
+   * Days a single dose keeps acting, for long-acting products: 28 for extended-release injectable naltrexone (the
+   * Vivitrol label: it "blocks the effects of exogenous opioids for approximately 28 days after administration").
+   * A past dose given fewer days ago than this is still `current`.
+   */
+  actionDays?: number;
+  /**
+   * The dose as stated in the chart, for cards: "4.5 mg/day", "380 mg every 4 weeks", "4.5 mg, frequency not
+   * stated", or "dose not stated". Never a dose the chart does not give.
+   */
+  doseDisplay: string;
+  /** Dose per administration, mg, when it is stated (structured or sig text); absent when the chart gives no amount. */
   doseMg?: number;
-  /** Daily dose in mg (dose x administrations per day), when it can be read. */
+  /** Daily dose of the first step of a titration (the lowest sequence, or the structured first step); else dailyDoseMg. */
+  startDailyDoseMg?: number;
+  /** Highest daily dose in mg (dose x administrations per day) the order reaches, when it is stated. */
   dailyDoseMg?: number;
   /** How the daily dose was obtained: from structured dosage, from free text, or assumed (1 unit once daily). */
   doseBasis?: 'structured' | 'text' | 'assumed';
@@ -91,7 +108,20 @@ export interface ConditionFact {
   codes: CodeRef[];
   isMultipleSclerosis: boolean;
   isSpasticity: boolean;
-  /** Clinically active (clinicalStatus active/recurrence/relapse or absent, not abated) and not refuted/entered-in-error. */
+  /**
+   * Opioid use disorder, dependence or withdrawal (valuesets/opioid-use-disorder.json), not in remission; the set's
+   * poisoning and adverse-effect codes do not count (an event, not dependence).
+   */
+  isOpioidUseDisorder: boolean;
+  /**
+   * Set on a spasticity fact that is not on the problem list but inferred from a current antispasticity drug
+   * (the drug's name); cards must say the spasticity is inferred.
+   */
+  inferredFrom?: string;
+  /**
+   * Clinically active (clinicalStatus active/recurrence/relapse or absent, not abated) and not refuted/entered-in-error.
+   * Multiple sclerosis in remission is still active MS (a relapsing disease stays MS between relapses).
+   */
   active: boolean;
 }
 

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { KnowledgeError } from '../knowledge/errors.js';
 import { LruCache } from './cache.js';
 
-export const INGREDIENT_CLASSES = ['opioid', 'naltrexone', 'bupropion', 'interferon-beta', 'glatiramer', 'other'] as const;
+export const INGREDIENT_CLASSES = ['opioid', 'naltrexone', 'bupropion', 'interferon-beta', 'glatiramer', 'opioid-antagonist', 'antispasticity', 'other'] as const;
 export type IngredientClass = (typeof INGREDIENT_CLASSES)[number];
 
 const Name = z.string().trim().min(1, 'must be a non-empty name');
@@ -34,8 +34,19 @@ const LexiconFile = z
     brands: z.array(z.object({ name: Name, ingredients: z.array(Name).min(1), source: Name }).strict()).default([]),
     lowDoseWords: z.array(Name).default([]),
     compoundedWords: z.array(Name).default([]),
+    /** Words that name a condition in a Condition's text (problem lists often carry text only). */
+    conditionWords: z
+      .object({ source: Name, multipleSclerosis: z.array(Name).default([]), spasticity: z.array(Name).default([]) })
+      .strict()
+      .optional(),
   })
   .strict();
+
+/** A brand read from a value-set display at load time ("... Oral Tablet [Percocet]"): see brandsFromDisplays. */
+export interface DerivedBrand {
+  name: string;
+  ingredients: string[];
+}
 
 export interface Lexicon {
   /** Canonical (lower-case) ingredient names found in the text, in order of first appearance, without duplicates. */
@@ -48,6 +59,11 @@ export interface Lexicon {
   hasLowDoseWording(text: string): boolean;
   /** True when the text says the product is compounded. */
   hasCompoundedWording(text: string): boolean;
+  /** True when a condition's text names multiple sclerosis / spasticity (conditionWords). */
+  namesMultipleSclerosis(text: string): boolean;
+  namesSpasticity(text: string): boolean;
+  /** Brand names known to the lexicon, hand-listed and derived (lower-case keys), for tests and review. */
+  readonly brandNames: readonly string[];
   /** All canonical ingredient names. */
   readonly ingredients: readonly string[];
 }
@@ -81,7 +97,7 @@ function nameKey(s: string): string {
 }
 
 /** Build a lexicon from parsed YAML data; `file` names the file in errors. */
-export function compileLexicon(data: unknown, file: string): Lexicon {
+export function compileLexicon(data: unknown, file: string, derivedBrands: readonly DerivedBrand[] = []): Lexicon {
   const parsed = LexiconFile.safeParse(data);
   if (!parsed.success) {
     throw new KnowledgeError(
@@ -120,11 +136,21 @@ export function compileLexicon(data: unknown, file: string): Lexicon {
     addName(brand.name, ingredients, `brands[${i}].name`);
   });
   if (problems.length) throw new KnowledgeError(problems);
+  // Brands derived from value-set displays: a hand-listed name always wins; a derived brand whose ingredients the
+  // lexicon does not know, or whose name is already taken, is skipped (never an error: the value sets are imported).
+  const derived = derivedBrands.filter((b) => {
+    const ingredients = b.ingredients.map((n) => n.toLowerCase());
+    if (!ingredients.length || !ingredients.every((n) => classes.has(n)) || byName.has(nameKey(b.name))) return false;
+    byName.set(nameKey(b.name), ingredients);
+    return true;
+  });
 
-  const allNames = [...lex.ingredients.flatMap((i) => [i.name, ...(i.names ?? [])]), ...lex.brands.map((b) => b.name)];
+  const allNames = [...lex.ingredients.flatMap((i) => [i.name, ...(i.names ?? [])]), ...lex.brands.map((b) => b.name), ...derived.map((b) => b.name)];
   const nameRegex = compileAlternation(allNames, 'giu');
   const lowDose = compileAlternation(lex.lowDoseWords, 'iu');
   const compounded = compileAlternation(lex.compoundedWords, 'iu');
+  const msWords = compileAlternation(lex.conditionWords?.multipleSclerosis ?? [], 'iu');
+  const spasticityWords = compileAlternation(lex.conditionWords?.spasticity ?? [], 'iu');
   // Drug texts repeat across statements and charts ("Metformin 500 mg tablet"); the Unicode-aware alternation of
   // every name costs ~15 µs a text, so results are remembered (bounded, frozen: callers share them).
   const seen = new LruCache<string, readonly string[]>(20_000);
@@ -149,16 +175,44 @@ export function compileLexicon(data: unknown, file: string): Lexicon {
     },
     hasLowDoseWording: (text) => (lowDose ? lowDose.test(normaliseText(text)) : false),
     hasCompoundedWording: (text) => (compounded ? compounded.test(normaliseText(text)) : false),
+    namesMultipleSclerosis: (text) => (msWords ? msWords.test(normaliseText(text)) : false),
+    namesSpasticity: (text) => (spasticityWords ? spasticityWords.test(normaliseText(text)) : false),
+    brandNames: [...lex.brands.map((b) => b.name), ...derived.map((b) => b.name)].map((n) => n.toLowerCase()),
   };
 }
 
+const BRACKETED = /\[([^\]]+)\]\s*$/;
+
+/**
+ * Brands named in square brackets at the end of RxNorm branded-drug displays ("acetaminophen 325 MG / oxycodone
+ * hydrochloride 5 MG Oral Tablet [Percocet]"), with the ingredients the display lists (found with `lexicon`).
+ * A strength or note after the brand ("[Subsys 1600 MCG]", "[Endodan Reformulated May 2009]") is dropped.
+ */
+export function brandsFromDisplays(displays: readonly string[], lexicon: Lexicon): DerivedBrand[] {
+  const out = new Map<string, DerivedBrand>();
+  for (const display of displays) {
+    const m = BRACKETED.exec(display);
+    if (!m) continue;
+    const name = m[1]!.replace(/\s+(?:\d.*|reformulated.*)$/i, '').trim();
+    if (!name || /^brand$/i.test(name) || /\d/.test(name)) continue;
+    const ingredients = lexicon.ingredientsIn(display.slice(0, m.index));
+    if (!ingredients.length) continue;
+    const key = nameKey(name);
+    const prior = out.get(key);
+    // The same brand on several displays: keep the union of their ingredients.
+    out.set(key, { name, ingredients: [...new Set([...(prior?.ingredients ?? []), ...ingredients])].sort() });
+  }
+  return [...out.values()];
+}
+
 /** Load and compile the lexicon YAML; any problem is a KnowledgeError naming `label` (the file as shown to people). */
-export function loadLexicon(filePath: string, label = 'medication-names.yaml'): Lexicon {
+export function loadLexicon(filePath: string, label = 'medication-names.yaml', derivedFrom?: (base: Lexicon) => DerivedBrand[]): Lexicon {
   let data: unknown;
   try {
     data = parseYaml(readFileSync(filePath, 'utf8'));
   } catch (e) {
     throw KnowledgeError.one(label, '', `cannot be read: ${(e as Error).message}`);
   }
-  return compileLexicon(data, label);
+  const base = compileLexicon(data, label);
+  return derivedFrom ? compileLexicon(data, label, derivedFrom(base)) : base;
 }

@@ -55,6 +55,9 @@ export const MEDICATION_PATHS = {
   effectiveEnd: 'effective.ofType(Period).end',
   effectiveDateTime: 'effective.ofType(dateTime)',
   validityEnd: 'dispenseRequest.validityPeriod.end',
+  authoredOn: 'authoredOn',
+  supplyDuration: 'dispenseRequest.expectedSupplyDuration',
+  repeatsAllowed: 'dispenseRequest.numberOfRepeatsAllowed',
 } as const;
 
 /** FHIRPath expressions read from a Medication resource. */
@@ -97,6 +100,16 @@ export interface MedicationBase {
   lastUse?: string;
   /** effectivePeriod.end (statements), as sent. */
   periodEnd?: string;
+  /**
+   * Requests: the day the supply runs out, authoredOn + expectedSupplyDuration × (1 + numberOfRepeatsAllowed)
+   * (ISO date). A non-draft request whose supply ran out before the evaluation date is past, last used that day.
+   */
+  supplyEnd?: string;
+  /**
+   * The earliest date a dose can have been given (effectivePeriod.start, or a request's authoredOn): for long-acting
+   * products without a last-use date, a dose on or after it still acts if it is fewer than actionDays days ago.
+   */
+  earliestUse?: string;
   /** medicationReference.reference when it points outside the resource ("Medication/1"), so cache hits can re-check it. */
   externalReference?: string;
 }
@@ -126,13 +139,38 @@ function shortName(name: string): string {
 }
 
 /** Classes worth naming in a summary; "other" ingredients (e.g. guaifenesin) are left to the full name. */
-const LABELLED_CLASSES = new Set(['opioid', 'naltrexone', 'bupropion', 'interferon-beta', 'glatiramer']);
+const LABELLED_CLASSES = new Set(['opioid', 'naltrexone', 'bupropion', 'interferon-beta', 'glatiramer', 'opioid-antagonist', 'antispasticity']);
+
+/** The only marketed oral naltrexone strength (terminology.md §6.2): any other strength per unit is compounded. */
+const MARKETED_ORAL_MG = 50;
+/**
+ * LDN by dose (terminology.md §1.2: sole ingredient naltrexone, daily dose <= 5 mg; seed 001: LDN is "less than 10%
+ * of a typical dose" of 50 mg; seed 000: typically 0.5-4.5 mg nightly).
+ */
+const LDN_MAX_DAILY_MG = 5;
+/** Extended-release injectable naltrexone blocks opioids for about 28 days after a dose (Vivitrol label §5.1). */
+const XR_NALTREXONE_ACTION_DAYS = 28;
+const INJECTABLE_WORDS = /(?<![a-z])(?:inject\w*|intramuscular|i\.?m\.?|extended[\s-]release\s+(?:injectable\s+)?suspension|vivitrol)(?![a-z])/i;
+
+const DAYS_PER: Record<string, number> = { d: 1, day: 1, days: 1, wk: 7, week: 7, weeks: 7, mo: 30, month: 30, months: 30 };
+
+/** authoredOn + expectedSupplyDuration × (1 + repeats), as an ISO date; undefined when either is missing. */
+function supplyEndDate(authoredOn: string | undefined, duration: unknown, repeats: unknown): string | undefined {
+  if (!authoredOn || !duration || typeof duration !== 'object') return undefined;
+  const d = duration as { value?: unknown; code?: unknown; unit?: unknown };
+  const per = DAYS_PER[String(d.code ?? d.unit ?? '').trim().toLowerCase()];
+  if (typeof d.value !== 'number' || !(d.value > 0) || per === undefined) return undefined;
+  const start = Date.parse(authoredOn.length === 10 ? `${authoredOn}T00:00:00Z` : authoredOn);
+  if (!Number.isFinite(start)) return undefined;
+  const fills = 1 + (typeof repeats === 'number' && repeats > 0 ? repeats : 0);
+  return new Date(start + d.value * per * fills * 86_400_000).toISOString().slice(0, 10);
+}
 
 /** The short label for summaries (see MedicationFact.label). */
-function clinicalLabel(names: ReadonlySet<string>, lexicon: Lexicon, role: NaltrexoneRole | undefined, dailyDoseMg: number | undefined, fallback: string): string {
-  const perDay = dailyDoseMg !== undefined ? ` ${+dailyDoseMg.toFixed(3)} mg/day` : '';
-  if (role === 'ldn') return `LDN${perDay}`;
-  if (role === 'full-dose' || role === 'unknown-dose') return `naltrexone${perDay}`;
+function clinicalLabel(names: ReadonlySet<string>, lexicon: Lexicon, role: NaltrexoneRole | undefined, doseDisplay: string, fallback: string): string {
+  const dose = doseDisplay === 'dose not stated' ? '(dose not stated)' : doseDisplay;
+  if (role === 'ldn') return `LDN ${dose}`;
+  if (role === 'full-dose' || role === 'unknown-dose') return `naltrexone ${dose}`;
   const canonical = [...new Set([...names].map((n) => lexicon.canonicalIngredient(n) ?? n))].filter((n) => LABELLED_CLASSES.has(lexicon.classOf(n) ?? 'other'));
   return canonical.length ? canonical.sort().join('/') : fallback;
 }
@@ -168,6 +206,8 @@ export function normaliseMedication(input: MedicationInput, k: Classifier): Medi
   const isBupropionCombination = has(k, ['naltrexone-bupropion-combinations'], allCodes) || (isNaltrexone && classes.has('bupropion'));
   const isInterferonBeta = has(k, ['interferon-beta'], allCodes) || classes.has('interferon-beta');
   const isGlatiramer = has(k, ['glatiramer'], allCodes) || classes.has('glatiramer');
+  const isSamidorphan = classes.has('opioid-antagonist');
+  const isAntispasticity = classes.has('antispasticity');
 
   const dosages = resourceType === 'MedicationStatement' ? P.statementDosage(r) : P.requestDosage(r);
   const strength = principalStrength(ingredients, isOpioid, (n) => k.lexicon.classOf(n), productTexts);
@@ -180,15 +220,27 @@ export function normaliseMedication(input: MedicationInput, k: Classifier): Medi
       const sigTexts = dose.doseText ? [dose.doseText] : [];
       const wording = [...productTexts, ...sigTexts];
       const naltrexoneStrength = ingredients.find((i) => i.name === 'naltrexone')?.strengthMg ?? strength?.mg;
+      // LDN by dose, whatever the words: the stated daily dose, else the strength of one unit.
       const daily = dose.dailyDoseMg;
       const single = dose.doseMg;
-      if (daily !== undefined && daily <= 5 && (single === undefined || single <= 5)) naltrexoneRole = 'ldn';
+      const fullDoseCode = has(k, ['naltrexone-full-dose'], allCodes);
+      const compounded = wording.some((t) => k.lexicon.hasCompoundedWording(t)) || (naltrexoneStrength !== undefined && naltrexoneStrength !== MARKETED_ORAL_MG && !fullDoseCode);
+      const highest = Math.max(daily ?? 0, single ?? 0);
+      if (daily !== undefined && daily <= LDN_MAX_DAILY_MG && (single === undefined || single <= LDN_MAX_DAILY_MG)) naltrexoneRole = 'ldn';
       else if (wording.some((t) => k.lexicon.hasLowDoseWording(t))) naltrexoneRole = 'ldn';
-      else if (naltrexoneStrength !== undefined && naltrexoneStrength <= 5 && wording.some((t) => k.lexicon.hasCompoundedWording(t))) naltrexoneRole = 'ldn';
-      else if (has(k, ['naltrexone-full-dose'], allCodes) || (daily !== undefined && daily > 5) || (single !== undefined && single > 5)) naltrexoneRole = 'full-dose';
+      else if (naltrexoneStrength !== undefined && naltrexoneStrength <= LDN_MAX_DAILY_MG && !fullDoseCode) naltrexoneRole = 'ldn';
+      // Compounded naltrexone below the marketed 50 mg (seed 000: LDN "requires preparation by compounding pharmacies").
+      else if (compounded && !INJECTABLE_WORDS.test(wording.join(' ')) && highest > 0 && highest < MARKETED_ORAL_MG) naltrexoneRole = 'ldn';
+      else if (fullDoseCode || (daily !== undefined && daily > LDN_MAX_DAILY_MG) || (single !== undefined && single > LDN_MAX_DAILY_MG)) naltrexoneRole = 'full-dose';
+      // The only naltrexone injection is the 380 mg extended-release one: full-dose blockade (terminology.md §1.2).
+      else if (INJECTABLE_WORDS.test([...wording, dose.route ?? ''].join(' '))) naltrexoneRole = 'full-dose';
       else naltrexoneRole = 'unknown-dose';
     }
   }
+
+  const longActing = naltrexoneRole === 'full-dose' && INJECTABLE_WORDS.test([...productTexts, dose.doseText ?? '', dose.route ?? ''].join(' '));
+  const stated = dose.amountStated;
+  const doseDisplay = dose.doseDisplay ?? 'dose not stated';
 
   const name = shortName(
     conceptText ?? medText ?? productCodes.find((c) => c.display)?.display ?? refDisplay ?? (ingredients.map((i) => i.name).join(' / ') || 'Unnamed medication'),
@@ -199,7 +251,7 @@ export function normaliseMedication(input: MedicationInput, k: Classifier): Medi
     resourceType,
     source: input.source,
     name,
-    label: clinicalLabel(names, k.lexicon, naltrexoneRole, dose.dailyDoseMg, name),
+    label: clinicalLabel(names, k.lexicon, naltrexoneRole, doseDisplay, name),
     codes: productCodes,
     ingredients,
     isNaltrexone,
@@ -207,9 +259,15 @@ export function normaliseMedication(input: MedicationInput, k: Classifier): Medi
     isOpioid,
     isInterferonBeta,
     isGlatiramer,
-    ...(dose.doseMg !== undefined ? { doseMg: dose.doseMg } : {}),
-    ...(dose.dailyDoseMg !== undefined ? { dailyDoseMg: dose.dailyDoseMg } : {}),
-    ...(dose.doseBasis ? { doseBasis: dose.doseBasis } : {}),
+    isSamidorphan,
+    isAntispasticity,
+    ...(longActing ? { actionDays: XR_NALTREXONE_ACTION_DAYS } : {}),
+    doseDisplay,
+    // An amount the chart does not state is never given as a dose (it was one unit assumed).
+    ...(stated && dose.doseMg !== undefined ? { doseMg: dose.doseMg } : {}),
+    ...(stated && dose.dailyDoseMg !== undefined ? { dailyDoseMg: dose.dailyDoseMg } : {}),
+    ...(stated && dose.startDailyDoseMg !== undefined ? { startDailyDoseMg: dose.startDailyDoseMg } : {}),
+    ...(stated && dose.doseBasis ? { doseBasis: dose.doseBasis } : {}),
     ...(dose.frequencyPerDay !== undefined ? { frequencyPerDay: dose.frequencyPerDay } : {}),
     ...(dose.atBedtime !== undefined ? { atBedtime: dose.atBedtime } : {}),
     ...(dose.route ? { route: dose.route } : {}),
@@ -219,13 +277,20 @@ export function normaliseMedication(input: MedicationInput, k: Classifier): Medi
   };
 
   const periodEnd = resourceType === 'MedicationStatement' ? str(P.effectiveEnd(r)) : undefined;
-  const lastUse = periodEnd ?? str(P.effectiveDateTime(r)) ?? str(P.validityEnd(r));
+  const supplyEnd =
+    resourceType === 'MedicationRequest' && input.source !== 'draft-order'
+      ? supplyEndDate(str(P.authoredOn(r)), P.supplyDuration(r)[0], P.repeatsAllowed(r)[0])
+      : undefined;
+  const lastUse = periodEnd ?? str(P.effectiveDateTime(r)) ?? supplyEnd ?? str(P.validityEnd(r));
+  const earliestUse = longActing ? (resourceType === 'MedicationStatement' ? str(P.effectiveStart(r)) : str(P.authoredOn(r))) : undefined;
   const reference = medicationReferenceOf(r);
   const base: MedicationBase = {
     fact,
     statusClass: statusClass(resourceType, input.source, status),
     ...(lastUse ? { lastUse } : {}),
     ...(periodEnd ? { periodEnd } : {}),
+    ...(supplyEnd ? { supplyEnd } : {}),
+    ...(earliestUse ? { earliestUse } : {}),
     ...(reference && !reference.startsWith('#') ? { externalReference: reference } : {}),
   };
   return deepFreeze(base);
@@ -244,7 +309,7 @@ function effectiveDates(r: unknown, resourceType: string): { effectiveStart?: st
  * (e.g. "MedicationRequest/#0" for the first draft order).
  */
 export function finaliseMedication(base: MedicationBase, now: Date, fallbackRef?: string): MedicationFact {
-  const timing = resolveTiming(base.statusClass, base.lastUse, base.periodEnd, now);
+  const timing = resolveTiming(base.statusClass, base.lastUse, base.periodEnd, now, { supplyEnd: base.supplyEnd, actionDays: base.fact.actionDays, earliestUse: base.earliestUse });
   const fact: MedicationFact = { ...base.fact, ...timing };
   if (fallbackRef && fact.ref.endsWith('/#')) fact.ref = fallbackRef;
   return fact;

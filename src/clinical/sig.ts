@@ -48,6 +48,24 @@ function readAmount(text: string): Amount | undefined {
   return best;
 }
 
+/** Words that mark a sig as a schedule of steps ("1.5 mg for 2 weeks, then 3 mg, then 4.5 mg"). */
+const STEP_WORDS = /(?<![a-z])(?:then|increas\w*|titrat\w*|thereafter|after\s+\d+\s*(?:days?|weeks?)|week\s*\d|up\s+to)(?![a-z])/i;
+
+/**
+ * The largest mass (mg) a stepped sig reaches, when the text is a schedule of steps; undefined otherwise. The dose
+ * reader uses it so a titration written in the sig beside a structured first step is read at its highest step.
+ */
+export function highestStepMg(text: string | undefined): number | undefined {
+  if (!text || !STEP_WORDS.test(text)) return undefined;
+  let best: number | undefined;
+  for (const m of text.replace(/[µμ]/g, 'u').matchAll(AMOUNT_RE)) {
+    const value = toNumber(m[2]) ?? toNumber(m[1]);
+    const amount = value === undefined ? undefined : amountFromUnit(value, m[3]);
+    if (amount?.kind === 'mass' && (best === undefined || amount.mg > best)) best = amount.mg;
+  }
+  return best;
+}
+
 function size(a: Amount): number {
   return a.kind === 'mass' ? a.mg : a.kind === 'volume' ? a.mL : a.n;
 }

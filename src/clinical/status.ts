@@ -106,8 +106,21 @@ export interface TimingFacts {
  * @param lastUse For past medications: effectivePeriod.end ?? effectiveDateTime ?? dispenseRequest.validityPeriod.end.
  * @param periodEnd effectivePeriod.end (statements): a current statement whose period ended before `now` is past.
  */
-export function resolveTiming(cls: StatusClass, lastUse: string | undefined, periodEnd: string | undefined, now: Date): TimingFacts {
+export function resolveTiming(
+  cls: StatusClass,
+  lastUse: string | undefined,
+  periodEnd: string | undefined,
+  now: Date,
+  duration: { supplyEnd?: string | undefined; actionDays?: number | undefined; earliestUse?: string | undefined } = {},
+): TimingFacts {
   if (cls === 'excluded') return { current: false, past: false, excluded: true };
+  const today = Math.floor(now.getTime() / DAY_MS);
+  const supplyEnd = latestInstant(duration.supplyEnd);
+  // An active request whose days of supply ran out before today is past, last used on the last day of supply.
+  if (cls === 'current' && supplyEnd !== undefined && Math.floor(supplyEnd / DAY_MS) < today) {
+    cls = 'past';
+    lastUse = duration.supplyEnd;
+  }
   if (cls === 'current') return { current: true, past: false, excluded: false };
   if (cls === 'current-until-end') {
     // Day-granular like every other date here: a period ending today counts as current all day (the safer side),
@@ -117,11 +130,20 @@ export function resolveTiming(cls: StatusClass, lastUse: string | undefined, per
     lastUse = periodEnd;
   }
   const out: TimingFacts = { current: false, past: true, excluded: false };
+  if (lastUse === undefined && duration.actionDays !== undefined) {
+    // A long-acting dose with no date given: it was given on or after `earliestUse`, so it acts at least until then.
+    const days = daysSince(isoDate(duration.earliestUse), now);
+    if (days !== undefined && days < duration.actionDays) return { current: true, past: false, excluded: false };
+  }
   const date = isoDate(lastUse);
   if (date !== undefined) {
     out.lastUseDate = date;
     const days = daysSince(date, now);
     if (days !== undefined) out.daysSinceLastUse = days;
+    // A long-acting dose keeps acting: given fewer than actionDays days ago, it is current.
+    if (days !== undefined && duration.actionDays !== undefined && days < duration.actionDays) {
+      return { current: true, past: false, excluded: false, lastUseDate: date, daysSinceLastUse: days };
+    }
   }
   return out;
 }

@@ -42,6 +42,16 @@ export class ValueSetIndex {
     return system && code ? this.#displays.get(`${system}|${code}`) : undefined;
   }
 
+  /** Every display the value set's codes carry (first display seen per code), in no particular order. */
+  displaysOf(valueSetId: string): string[] {
+    const out: string[] = [];
+    for (const key of this.#set(valueSetId)) {
+      const d = this.#displays.get(key);
+      if (d) out.push(d);
+    }
+    return out;
+  }
+
   /** The ValueSet ids that were loaded. */
   get ids(): string[] {
     return [...this.#sets.keys()];

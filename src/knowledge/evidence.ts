@@ -17,6 +17,7 @@ export const EVIDENCE_STRENGTHS = [
   'registry study',
   'narrative review',
   'expert opinion',
+  'consumer health article',
   'theoretical / expert opinion',
 ] as const;
 

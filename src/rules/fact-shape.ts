@@ -12,13 +12,15 @@ const PATIENT_FIELDS: Record<keyof PatientFacts, true> = {
 const MEDICATION_FIELDS: Record<keyof MedicationFact, true> = {
   ref: true, resourceType: true, source: true, name: true, label: true, codes: true, ingredients: true,
   isNaltrexone: true, naltrexoneRole: true, isOpioid: true, isInterferonBeta: true, isGlatiramer: true,
+  isSamidorphan: true, isAntispasticity: true, actionDays: true, doseDisplay: true, startDailyDoseMg: true,
   doseMg: true, dailyDoseMg: true, doseBasis: true, frequencyPerDay: true, atBedtime: true, route: true,
   status: true, current: true, past: true, excluded: true, effectiveStart: true, effectiveEnd: true,
   lastUseDate: true, daysSinceLastUse: true, doseText: true,
 };
 
 const CONDITION_FIELDS: Record<keyof ConditionFact, true> = {
-  ref: true, name: true, codes: true, isMultipleSclerosis: true, isSpasticity: true, active: true,
+  ref: true, name: true, codes: true, isMultipleSclerosis: true, isSpasticity: true, isOpioidUseDisorder: true, inferredFrom: true,
+  active: true,
 };
 
 const INGREDIENT_FIELDS: Record<keyof IngredientFact, true> = { name: true, codes: true, strengthMg: true, strengthPer: true };
@@ -43,8 +45,13 @@ const sampleMedication: MedicationFact = {
   isOpioid: true,
   isInterferonBeta: true,
   isGlatiramer: true,
+  isSamidorphan: true,
+  isAntispasticity: true,
+  actionDays: 28,
+  doseDisplay: '4.5 mg/day',
   doseMg: 4.5,
   dailyDoseMg: 4.5,
+  startDailyDoseMg: 1.5,
   doseBasis: 'structured',
   frequencyPerDay: 1,
   atBedtime: true,
@@ -66,6 +73,8 @@ const sampleCondition: ConditionFact = {
   codes: [{ system: 'http://snomed.info/sct', code: '24700007' }],
   isMultipleSclerosis: true,
   isSpasticity: true,
+  isOpioidUseDisorder: true,
+  inferredFrom: 'baclofen',
   active: true,
 };
 

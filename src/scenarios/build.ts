@@ -60,7 +60,18 @@ export const ScenarioFile = z
             medications: z.array(Item).default([]),
             conditions: z.array(Item).default([]),
             orders: z.array(Item).default([]),
-            expect: z.array(z.object({ rule: z.string(), indicator: z.enum(['info', 'warning', 'critical']) }).strict()),
+            expect: z.array(
+              z
+                .object({
+                  rule: z.string(),
+                  indicator: z.enum(['info', 'warning', 'critical']),
+                  /** Words the card (summary or detail) must contain, e.g. "dose not stated". */
+                  says: z.array(z.string().min(1)).optional(),
+                  /** Words the card must NOT contain, e.g. "4.5 mg over". */
+                  neverSays: z.array(z.string().min(1)).optional(),
+                })
+                .strict(),
+            ),
           })
           .strict(),
       )

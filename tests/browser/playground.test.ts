@@ -95,7 +95,7 @@ describe.skipIf(!HAVE_CHROMIUM)('card playground in Chromium', { timeout: 30_000
     await expect.poll(() => critical.isVisible()).toBe(true);
     expect(await critical.locator('.badge').innerText()).toContain('Critical');
     expect(await critical.locator('.badge svg').count()).toBe(1);
-    expect(await critical.locator('.card__detail strong').first().innerText()).toBe('Why.');
+    expect(await critical.locator('.card__detail strong').first().innerText()).toBe('Opioid now.');
     expect(await critical.locator('.card__detail li').count()).toBeGreaterThan(2);
     expect(await page.locator('#cards-status').innerText()).toMatch(/2 cards: 1 critical, 1 warning/);
     expect(await page.locator('#orders').innerText()).toContain('Naltrexone 1.5 mg capsule (compounded)');

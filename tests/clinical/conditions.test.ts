@@ -43,7 +43,6 @@ describe('active', () => {
     ['entered-in-error verification', { verificationStatus: verification('entered-in-error') }],
     ['resolved clinical status', { clinicalStatus: clinical('resolved') }],
     ['inactive clinical status', { clinicalStatus: clinical('inactive') }],
-    ['remission clinical status', { clinicalStatus: clinical('remission') }],
     ['an abatement date', { abatementDateTime: '2025-01-01' }],
   ])('is false with %s', (_label, extra) => {
     expect(normalise(condition(SNOMED, '24700007', extra)).active).toBe(false);
@@ -52,6 +51,9 @@ describe('active', () => {
   it.each([
     ['recurrence', { clinicalStatus: clinical('recurrence') }],
     ['relapse', { clinicalStatus: clinical('relapse') }],
+    // MS in remission is still MS (issue 13); a relapse that abated is MS too.
+    ['remission', { clinicalStatus: clinical('remission') }],
+    ['relapse with an abatement date', { clinicalStatus: clinical('relapse'), abatementDateTime: '2025-01-01' }],
     ['no clinical status', { clinicalStatus: undefined }],
     ['abatementBoolean false', { abatementBoolean: false }],
     ['provisional verification', { verificationStatus: verification('provisional') }],
@@ -73,6 +75,6 @@ describe('condition facts', () => {
     expect(evaluate(c, CONDITION_PATHS.codings)).toEqual(f.codes);
     expect(evaluate(c, CONDITION_PATHS.clinicalStatus)).toEqual(['relapse']);
     expect(evaluate(c, CONDITION_PATHS.abatement)).toEqual(['in 2020']);
-    expect(f.active).toBe(false);
+    expect(f.active).toBe(true); // an abated relapse of MS is still MS
   });
 });

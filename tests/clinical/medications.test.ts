@@ -11,9 +11,11 @@ describe('naltrexone classification', () => {
     expect(f.ingredients).toEqual([{ name: 'naltrexone', codes: [], strengthMg: 4.5, strengthPer: 'capsule' }]);
   });
 
-  it('classifies "LDN 3mg" (no naltrexone word, no dosage) as ldn, 3 mg assumed once daily', () => {
+  it('classifies "LDN 3mg" (no naltrexone word, no dosage) as ldn and says the dose is not stated', () => {
     const f = fact(draft('a', { text: 'LDN 3mg' }));
-    expect(f).toMatchObject({ isNaltrexone: true, naltrexoneRole: 'ldn', doseMg: 3, dailyDoseMg: 3, doseBasis: 'assumed', name: 'LDN 3mg' });
+    expect(f).toMatchObject({ isNaltrexone: true, naltrexoneRole: 'ldn', name: 'LDN 3mg', doseDisplay: 'dose not stated', label: 'LDN (dose not stated)' });
+    expect(f.dailyDoseMg).toBeUndefined();
+    expect(f.doseMg).toBeUndefined();
   });
 
   it('reads a contained Medication with ingredient 7243 and strength 4.5 mg/capsule', () => {
@@ -68,8 +70,9 @@ describe('naltrexone classification', () => {
   it('keeps a compounded naltrexone of 4.5 mg per capsule ldn even when the sig adds up to more than 5 mg a day', () => {
     const f = fact(draft('a', { text: 'Naltrexone 4.5 mg capsule (compounded)' }, { dosageInstruction: [{ text: '2 capsules twice daily' }] }));
     expect(f).toMatchObject({ dailyDoseMg: 18, naltrexoneRole: 'ldn' });
+    // A 4.5 mg unit is a low strength (no such product is marketed): LDN by its strength, whatever the words.
     const notCompounded = fact(draft('b', { text: 'Naltrexone 4.5 mg capsule' }, { dosageInstruction: [{ text: '2 capsules twice daily' }] }));
-    expect(notCompounded.naltrexoneRole).toBe('full-dose');
+    expect(notCompounded.naltrexoneRole).toBe('ldn');
   });
 
   it('does not call a 50 mg dose every 14 days ldn although it averages under 5 mg a day', () => {
@@ -80,7 +83,8 @@ describe('naltrexone classification', () => {
 
   it('gives 380 mg injection 637213 the full-dose role even with a monthly schedule', () => {
     const f = fact(draft('a', { coding: [rx('637213', 'naltrexone 380 MG Injection')] }, { dosageInstruction: [{ timing: { repeat: { frequency: 1, period: 4, periodUnit: 'wk' } } }] }));
-    expect(f).toMatchObject({ naltrexoneRole: 'full-dose', doseMg: 380 });
+    expect(f).toMatchObject({ naltrexoneRole: 'full-dose', actionDays: 28, doseDisplay: 'dose not stated', label: 'naltrexone (dose not stated)' });
+    expect(f.doseMg).toBeUndefined(); // one 380 mg unit is not assumed as a dose
   });
 
   it('keeps 1483744 ordered at a sub-tablet 4.5 mg dose as ldn (terminology.md §1.3 pattern 1)', () => {
@@ -103,7 +107,7 @@ describe('naltrexone classification', () => {
     const f = fact(draft('a', { coding: [rx('863845', 'Abuse-Deterrent morphine sulfate 100 MG / naltrexone hydrochloride 4 MG Extended Release Oral Capsule')] }));
     expect(f).toMatchObject({ isOpioid: true, isNaltrexone: true });
     expect(f.naltrexoneRole).toBeUndefined();
-    expect(f.doseMg).toBe(100); // the opioid is the principal ingredient
+    expect(f.doseMg).toBeUndefined(); // no dosage: no dose is assumed
   });
 
   it('treats a historical Troxyca code and text-only "Embeda" as opioids, not LDN', () => {

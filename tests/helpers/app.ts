@@ -52,7 +52,7 @@ function trivialFacts(chart: Chart, now: Date): PatientFacts {
     medications: meds,
     conditions: chart.resources
       .filter((r) => r.resourceType === 'Condition')
-      .map((r) => ({ ref: `Condition/${r.id}`, name: r.id ?? '?', codes: [], isMultipleSclerosis: false, isSpasticity: false, active: true })),
+      .map((r) => ({ ref: `Condition/${r.id}`, name: r.id ?? '?', codes: [], isMultipleSclerosis: false, isSpasticity: false, isOpioidUseDisorder: false, active: true })),
   };
 }
 

@@ -25,6 +25,9 @@ export function statement(name: string, overrides: Partial<MedicationFact> = {})
     isOpioid: false,
     isInterferonBeta: false,
     isGlatiramer: false,
+    isSamidorphan: false,
+    isAntispasticity: false,
+    doseDisplay: 'dose not stated',
     status: 'active',
     current: true,
     past: false,
@@ -60,6 +63,8 @@ function ldnFields(dailyDoseMg: number | null): Partial<MedicationFact> {
     atBedtime: true,
     doseText: `${dailyDoseMg} mg by mouth at bedtime`,
     label: dailyDoseMg === null ? 'LDN' : `LDN ${dailyDoseMg} mg/day`,
+    doseDisplay: `${dailyDoseMg} mg/day`,
+    startDailyDoseMg: dailyDoseMg,
   };
 }
 
@@ -110,7 +115,7 @@ export function glatiramer(name = 'Copaxone (glatiramer acetate) 20 mg/mL'): Med
 }
 
 export function condition(name: string, overrides: Partial<ConditionFact> = {}): ConditionFact {
-  return { ref: `Condition/${slug(name)}`, name, codes: [], isMultipleSclerosis: false, isSpasticity: false, active: true, ...overrides };
+  return { ref: `Condition/${slug(name)}`, name, codes: [], isMultipleSclerosis: false, isSpasticity: false, isOpioidUseDisorder: false, active: true, ...overrides };
 }
 
 export const multipleSclerosis = (overrides: Partial<ConditionFact> = {}): ConditionFact =>

@@ -181,7 +181,8 @@ describe('shipped rules', () => {
     }
     expect(evaluations).toBeGreaterThan(1000);
     expect(nonEmpty).toBeGreaterThan(200);
-  });
+    // fhirpath.js on every expression × every scenario (about 100): slow on a loaded machine, never a speed check.
+  }, 120_000);
 });
 
 // ---- random facts ------------------------------------------------------------------------------------------------

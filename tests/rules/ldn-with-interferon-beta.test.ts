@@ -16,19 +16,22 @@ import { projectRule } from './project-rules.js';
 const rule = projectRule('ldn-with-interferon-beta');
 
 describe('ldn-with-interferon-beta', () => {
-  test('LDN order with current interferon-beta → warning that calls the interaction theoretical', () => {
+  test('LDN order with current interferon-beta → warning that says exactly what its one source says', () => {
     const ldn = ldnOrder(3);
     const avonex = interferonBeta();
     const card = rule.evaluate(orderFacts({ focus: [ldn], medications: [avonex] }), noDrafts);
 
     expect(card).toMatchObject({ indicator: 'warning', concern: 'ldn-interferon-beta' });
     expect(card?.summary).toBe(
-      'LDN 3 mg/day with interferon beta-1a: theoretical interaction (no clinical study)',
+      'LDN 3 mg/day with interferon beta-1a: interaction assumed from pharmacokinetics (consumer article)',
     );
-    expect(card?.detail).toMatch(/theoretical interaction, assumed from pharmacokinetics; no clinical study/);
+    expect(card?.detail).toMatch(/A consumer MS article says that, based on pharmacokinetics, scientists assume LDN interacts/);
+    // "No clinical study" was the project's claim, not the source's (issue 13): it is gone.
+    expect(card?.detail).not.toMatch(/no clinical study/i);
     expect(card?.detail).toMatch(/Glatiramer acetate \(Copaxone\) has been used with LDN \(retrospective cohort, Ludwig 2016\)/);
-    expect(card?.detail).toMatch(/not a disease-modifying therapy/);
-    expect(card?.evidence).toEqual(['ldn-ms-consumer-article', 'ludwig-2016', 'raknes-2017']);
+    expect(card?.detail).toMatch(/LDN is off-label\s+and is not one/);
+    // Raknes 2017 says nothing about interferon-beta: no longer cited here.
+    expect(card?.evidence).toEqual(['ldn-ms-consumer-article', 'ludwig-2016']);
     expect(card?.suggestions?.[0]?.actions).toEqual([{ type: 'delete', description: expect.any(String), resourceId: ldn.ref }]);
     expect(card?.subjects).toEqual([ldn.ref, avonex.ref]);
   });

@@ -12,16 +12,18 @@ afterEach(() => {
 describe('loadRules on the project pack', () => {
   const rules = projectRules();
 
-  test('loads the eight rules, sorted by id, with their hooks', () => {
+  test('loads every rule, sorted by id, with their hooks', () => {
     expect(Object.fromEntries(rules.map((r) => [r.id, r.hooks]))).toEqual({
       'ldn-dosing-guidance': ['order-select', 'order-sign'],
       'ldn-ms-spasticity-dose': ['order-select', 'order-sign'],
       'ldn-ms-spasticity-evidence': ['order-select', 'order-sign'],
       'ldn-opioid-washout': ['order-select', 'order-sign'],
+      'ldn-opioid-washout-expert': ['order-select', 'order-sign'],
       'ldn-with-interferon-beta': ['order-select', 'order-sign', 'patient-view'],
       'ldn-with-opioid': ['order-select', 'order-sign', 'patient-view'],
       'naltrexone-duplicate-order': ['order-select', 'order-sign'],
       'opioid-with-naltrexone': ['order-select', 'order-sign'],
+      'opioid-with-samidorphan': ['order-select', 'order-sign'],
     });
     expect(rules.every((r) => /^\d+\.\d+\.\d+$/.test(r.version))).toBe(true);
   });

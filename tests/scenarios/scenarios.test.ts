@@ -34,6 +34,12 @@ describe.each(files.map((f) => [f.file, f.scenario] as const))('%s', (_file, sce
     const got = result.rendered.map((r) => `${r.draft.ruleId}:${r.card.indicator}`).sort();
     const want = c.expect.map((e) => `${e.rule}:${e.indicator}`).sort();
     expect(got).toEqual(want);
+    for (const e of c.expect) {
+      const card = result.rendered.find((r) => r.draft.ruleId === e.rule)!.card;
+      const text = `${card.summary}\n${card.detail ?? ''}`.replace(/\s+/g, ' ');
+      for (const words of e.says ?? []) expect(text, `${e.rule} says`).toContain(words);
+      for (const words of e.neverSays ?? []) expect(text, `${e.rule} never says`).not.toContain(words);
+    }
     const parsed = CdsResponseSchema.safeParse(result.response);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
   });

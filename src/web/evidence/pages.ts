@@ -177,8 +177,7 @@ function evidenceEntry(entry: EvidenceEntry, site: EvidenceSite, paths: Paths, o
 <dt>Size</dt><dd>${entry.size ?? html`<span class="muted">Not recorded</span>`}</dd>
 ${isLabel ? html`<dt>Label text</dt><dd><blockquote>${entry.finding}</blockquote></dd>` : html`<dt>Finding</dt><dd>${entry.finding}</dd>`}
 ${options.says ? html`<dt>What this rule relies on</dt><dd>${options.says}</dd>` : ''}
-<dt>Verification</dt><dd>${VERIFICATION_WORDS[entry.verification.status]}${entry.verification.note ? html`. ${entry.verification.note}` : ''}</dd>
-<dt>Taken from</dt><dd>${entry.source}</dd>
+<dt>Verification</dt><dd>${VERIFICATION_WORDS[entry.verification.status]}</dd>
 ${
   options.citedBy
     ? html`<dt>Cited by</dt><dd>${
