@@ -120,7 +120,7 @@ describe('ldn-cds call', () => {
       const r = await run('call', REQUEST, '--url', base);
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
-      expect(r.out).toMatch(new RegExp(`^ldn-order-check \\(order-select\\) at ${base.replace(/\./g, '\\.')}: 4 cards`));
+      expect(r.out).toMatch(new RegExp(`^ldn-order-select \\(order-select\\) at ${base.replace(/\./g, '\\.')}: 4 cards`));
       expect(r.out).toMatch(/\[CRITICAL\] Contraindicated: LDN/);
       expect(r.out).not.toMatch(/eyJ/); // no token printed
       const json = await run('call', REQUEST, '--url', base, '--json');
@@ -187,7 +187,7 @@ describe('README quick start', () => {
       const result = spawnSync('sh', ['-c', command], { cwd: PROJECT_ROOT, env: { ...process.env, PORT: String(service.port), PUBLIC_BASE_URL: '' }, encoding: 'utf8', timeout: 45_000 });
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
-      expect(result.stdout).toMatch(/^ldn-order-check \(order-select\) at http:\/\/localhost:\d+: 4 cards/);
+      expect(result.stdout).toMatch(/^ldn-order-select \(order-select\) at http:\/\/localhost:\d+: 4 cards/);
       expect(result.stdout).toMatch(/\[CRITICAL\] Contraindicated: LDN/);
     } finally {
       await service.stop();

@@ -112,7 +112,8 @@ export class SuppressionIndex implements Suppression {
 
   /** Forget everything held back for these patients (the playground's reset). */
   forgetPatients(patientHashes: ReadonlySet<string>): void {
-    const patientOf = (key: string) => key.split('\u0000')[1] ?? '';
+    // Keys are `${scope}\u0001${ruleId}\u0000${patientHash}\u0000…` and the scope has \u0000 separators of its own.
+    const patientOf = (key: string) => key.slice(key.indexOf('\u0001') + 1).split('\u0000')[1] ?? '';
     for (const key of this.acknowledged.keys()) if (patientHashes.has(patientOf(key))) this.acknowledged.delete(key);
     for (const key of this.shownAtSelect.keys()) if (patientHashes.has(patientOf(key))) this.shownAtSelect.delete(key);
   }

@@ -68,7 +68,7 @@ describe('trust in the data', () => {
       ['a Group subject', { subject: { reference: 'Group/ward-7' } }],
     ])('a fetched search holding a statement with a %s answers 412, counted and logged without ids', async (_name, extra) => {
       const before = await droppedMetric('other-patient');
-      fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset([statement('mine'), statement('theirs', extra)]));
+      fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, searchset([statement('mine'), statement('theirs', extra)]));
       const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
       expect(res.body.resourceType).toBe('OperationOutcome');
       expect(issueText(res)).toMatch(/prefetch key "medications".*1 resource for another patient/);
@@ -89,7 +89,7 @@ describe('trust in the data', () => {
     });
 
     test('a prefetch holding another patient\'s statement is fetched again from the FHIR server', async () => {
-      fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset([statement('fresh')]));
+      fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, searchset([statement('fresh')]));
       const body = withFhir(withPrefetch(orderSelect(), { medications: searchset([statement('s1'), statement('x', { subject: { reference: 'Patient/p2' } })]) }));
       const res = await post(body).expect(200);
       expect(res.body.cards[0].summary).toBe('1 medications, 1 conditions');
@@ -163,7 +163,7 @@ describe('trust in the data', () => {
 
     test('a MedicationStatement search answering other resource types is a 412, not an empty list', async () => {
       const before = await droppedMetric('unexpected-type');
-      fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset([{ resourceType: 'Observation', id: 'o1', subject: { reference: 'Patient/p1' } } as Resource]));
+      fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, searchset([{ resourceType: 'Observation', id: 'o1', subject: { reference: 'Patient/p1' } } as Resource]));
       const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
       expect(issueText(res)).toMatch(/1 resource of type Observation \(the query is for MedicationStatement\)/);
       expect(await droppedMetric('unexpected-type')).toBe(before + 1);
@@ -187,7 +187,7 @@ describe('trust in the data', () => {
 
     test('a body past FHIR_MAX_RESPONSE_BYTES without Content-Length (streamed) is aborted: 412', async () => {
       const body = JSON.stringify(big(60));
-      fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, () => {
+      fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, () => {
         // A stream, so no Content-Length is sent.
         return new ReadableStreamLike(body);
       });
@@ -196,14 +196,14 @@ describe('trust in the data', () => {
     });
 
     test('a declared Content-Length past the cap is refused before reading', async () => {
-      fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, JSON.stringify(big(60)), { 'content-length': String(JSON.stringify(big(60)).length) });
+      fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, JSON.stringify(big(60)), { 'content-length': String(JSON.stringify(big(60)).length) });
       const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
       expect(issueText(res)).toMatch(/byte limit/);
     });
 
     test('responses each under the cap but together past FHIR_MAX_CALL_BYTES are a 412', async () => {
       // ~17.9 KB and ~16.8 KB: each under 20,000 bytes, together over 30,000.
-      fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, big(26));
+      fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, big(26));
       fhir().get('/r4/Condition').query({ patient: 'p1' }).reply(200, searchset(Array.from({ length: 26 }, (_, i) => ({ ...condition(`c${i}`), note: [{ text: 'x'.repeat(500) }] }) as Resource)));
       const res = await post(withFhir(without(orderSelect(), 'medications', 'conditions'))).expect(412);
       expect(issueText(res)).toMatch(/byte limit/);
@@ -222,7 +222,7 @@ describe('trust in the data', () => {
     test.each(['https://fhir.example.org/r4/..%2fadmin/MedicationStatement?page=2', 'https://fhir.example.org/r4/%2E%2E/admin?page=2', 'https://fhir.example.org/r4/MedicationStatement%2f..%2f..%2fadmin'])(
       'a next link %s is not followed (the token is not sent there)',
       async (next) => {
-        fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset([statement('f1')], next));
+        fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, searchset([statement('f1')], next));
         const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
         expect(issueText(res)).toMatch(/next link/);
       },
@@ -244,7 +244,7 @@ describe('trust in the data', () => {
   });
 
   test('a fetched search past CHART_MAX_RESOURCES is a 412 (too-costly)', async () => {
-    fhir().get('/r4/MedicationStatement').query({ patient: 'p1' }).reply(200, searchset(Array.from({ length: 60 }, (_, i) => statement(`f${i}`))));
+    fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, searchset(Array.from({ length: 60 }, (_, i) => statement(`f${i}`))));
     const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
     expect(res.body.issue[0].code).toBe('too-costly');
   });

@@ -102,7 +102,7 @@ describe('asR4', () => {
 describe('old-version drafts end to end (real knowledge pack)', () => {
   const config = testConfig();
   const knowledge = loadKnowledge(config.cdsServicesDir);
-  const service = knowledge.services.all().find((s) => s.hooks.includes('order-select'))!;
+  const serviceFor = (hook: unknown) => knowledge.services.all().find((s) => s.hook === hook)!;
   const oxycodone = {
     resourceType: 'MedicationStatement',
     id: 'oxy',
@@ -129,6 +129,7 @@ describe('old-version drafts end to end (real knowledge pack)', () => {
   const evaluate = async (body: Record<string, unknown>) => {
     const log = memoryLogger('info');
     const engine = createEngine(knowledge, { config, logger: log.logger, now: () => NOW, memoChars: 0 });
+    const service = serviceFor(body.hook);
     const result = await engine.evaluate(service, parseHookRequest(body, service.hooks, service.id));
     return { result, log };
   };
