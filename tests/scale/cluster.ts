@@ -109,6 +109,8 @@ export async function startCluster(options: { replicas: number; syncIntervalS: n
     PATIENT_ID_HASH_KEY: 'scale-test-hash-key-of-at-least-32-chars',
     ADMIN_TOKEN,
     STORAGE_SYNC_INTERVAL_S: String(options.syncIntervalS),
+    // The suite counts cards (one per hook call), not showings: no re-fire window folds them together.
+    ANALYTICS_REPEAT_WINDOW_S: '0',
   };
 
   const all: Replica[] = [];
@@ -116,7 +118,8 @@ export async function startCluster(options: { replicas: number; syncIntervalS: n
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src', 'server.ts')], {
       cwd: PROJECT_ROOT,
-      env: { ...baseEnv, ...env, PORT: String(port) },
+      // Each replica its own audit spill file (docs/storage.md: replicas on one host must not share one).
+      env: { ...baseEnv, AUDIT_SPILL_FILE: path.join(dir, `${name}-audit-spill.ndjson`), ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
