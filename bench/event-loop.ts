@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   const cases: [string, () => unknown][] = [
     ['prefetch 100 statements', () => body(100)],
     ['prefetch 1,000 statements', () => body(1000)],
-    ['prefetch 1,990 statements (under the default cap)', () => body(1990)],
+    ['prefetch 1,990 statements', () => body(1990)],
+    ['prefetch 4,990 statements (under the default cap)', () => body(4990)],
     ['prefetch 20,000 statements (over the cap)', () => body(20000)],
     ['fetched 1,990 entries', () => (fetched(1990), body(undefined))],
     ['fetched 20,001 entries (over the cap)', () => (fetched(20001), body(undefined))],
