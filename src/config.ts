@@ -91,7 +91,7 @@ const Env = z.object({
   /** Bearer token required on GET /metrics (wherever it is served). */
   METRICS_TOKEN: z.union([z.literal(''), z.string().min(16, 'must be at least 16 characters')]).optional(),
   /** Longest time to receive a request's headers (ms); a client that never finishes them is disconnected (408). */
-  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Longest time to receive a whole request, headers and body (ms); must be >= HTTP_HEADERS_TIMEOUT_MS. */
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** How long an idle keep-alive connection is kept open (ms); above the idle timeout of a proxy in front. */
