@@ -82,7 +82,7 @@ describe('the digest is of meaning, not layout', () => {
     expect(ruleDigest('id: a\nversion: 1.0.0\nconcern: "b"\n')).toBe(ruleDigest("concern: b\nid: 'a'\nversion: 2.0.0\n"));
   });
   test('a word of the card, a parameter, or the When/Then header does count', () => {
-    expect(ruleDigest(text.replace('summary: ', 'summary: Now '))).not.toBe(ruleDigest(text));
+    expect(ruleDigest(text.replace('Contraindicated:', 'Contraindicated now:'))).not.toBe(ruleDigest(text));
     expect(ruleDigest(text.replace(/^# When/m, '# When also'))).not.toBe(ruleDigest(text));
     expect(ruleDigest('id: a\nparameters: { n: 1 }\n')).not.toBe(ruleDigest('id: a\nparameters: { n: 2 }\n'));
   });
