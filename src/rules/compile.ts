@@ -9,6 +9,7 @@
 import type { HookName, PatientFacts } from '../clinical/facts.js';
 import type { Action, CardDraft, Coding, SuggestionDraft } from '../cards/types.js';
 import type { EvidenceCatalogue } from '../knowledge/evidence.js';
+import { evidenceReviewProblem } from '../knowledge/evidence-review.js';
 import type { OverrideReasonCatalogue } from '../knowledge/override-reasons.js';
 import { ProblemList } from '../knowledge/read-yaml.js';
 import { deleteDraftActions, setDailyDoseActions } from './actions.js';
@@ -118,6 +119,8 @@ export function compileRule(file: RuleFile, label: string, deps: RuleDependencie
   }
 
   const evidenceSection = renderEvidenceSection(file, deps.evidence, problem);
+  const review = evidenceReviewProblem({ indicator: file.card.indicator, evidenceIds: file.card.evidence.map(citationId), evidenceReviewed: file.evidenceReviewed }, deps.evidence);
+  if (review) problem('evidenceReviewed', review);
   const overrideReasons = resolveOverrideReasons(file, deps.overrideReasons, problem);
   const suggestions: SuggestionPlan[] = file.card.suggestions.map((suggestion, i) => ({
     label: template(`card.suggestions[${i}].label`, suggestion.label, plainScope),
@@ -226,6 +229,7 @@ function ruleMeta(file: RuleFile, label: string, text: string, overrideReasons: 
     overrideReasons: overrideReasons.map((r) => ({ ...r })),
     file: label,
     concernsLdn: aboutNaltrexone,
+    ...(file.evidenceReviewed ? { evidenceReviewed: file.evidenceReviewed } : {}),
   };
 }
 
