@@ -16,6 +16,7 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, test } from 'vitest';
 import type { PatientFacts } from '../../src/clinical/facts.js';
 import { deepFreeze } from '../../src/clinical/cache.js';
+import { loadValueSets } from '../../src/clinical/valuesets.js';
 import { testConfig } from '../../src/config.js';
 import { createEngine } from '../../src/engine.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
@@ -123,11 +124,14 @@ const TEST_EXPRESSIONS = [
   '%washoutDays > 3',
 ];
 
+/** The pack's value sets, for rules using memberOf('<url>'). */
+const VALUE_SETS = loadValueSets(path.join(KNOWLEDGE_DIR, 'valuesets'));
+
 const allowedOf = (file: RuleFile): Set<string> => new Set([...Object.keys(file.parameters), ...Object.keys(file.bind)]);
 
 /** The compiled/reference pair of a shipped expression, or undefined when it is outside the compiled subset. */
 function shippedPair(file: RuleFile, expression: string): Pair | undefined {
-  return isCompiled(compileExpression(expression, allowedOf(file))) ? pair(expression) : undefined;
+  return isCompiled(compileExpression(expression, allowedOf(file), VALUE_SETS)) ? pair(expression) : undefined;
 }
 
 async function scenarioFacts(): Promise<{ label: string; facts: PatientFacts }[]> {
@@ -176,8 +180,8 @@ describe('shipped rules', () => {
             expect(isTrue(p.compiled(facts, variables))).toBe(isTrue(value));
           } else {
             // Outside the subset: what the engine runs is fhirpath.js itself, with its answer.
-            const engineRuns = compileExpression(expression, allowedOf(file));
-            value = compileWithFhirpathJs(expression)(facts, variables);
+            const engineRuns = compileExpression(expression, allowedOf(file), VALUE_SETS);
+            value = compileWithFhirpathJs(expression, VALUE_SETS)(facts, variables);
             expect(engineRuns(facts, variables), `${where}: ${expression}`).toEqual(value);
           }
           if (binding) variables[binding] = value;
