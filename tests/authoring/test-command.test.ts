@@ -29,40 +29,43 @@ function packCopy(): string {
 }
 
 const edit = (file: string, change: (text: string) => string) => writeFileSync(file, change(readFileSync(file, 'utf8')));
+/** The shipped pack's version (read, so a bump changes nothing here). */
+const PACK_VERSION = (readFileSync(path.join(PACK, 'knowledge.yaml'), 'utf8').match(/^version: (.*)$/m) ?? [])[1]!;
+const bumpPack = (dir: string, to = '99.0.0') => edit(path.join(dir, 'knowledge.yaml'), (t) => t.replace(/^version: .*$/m, `version: ${to}`));
 
 afterEach(() => {
   vi.unstubAllEnvs();
 });
 
 /** A rule the project has never seen, matching free text: outside the compiled FHIRPath subset. */
-const NALMEFENE_RULE = `# When  naltrexone is ordered and the medication list names nalmefene in its text
+const TEXT_MATCH_RULE = `# When  naltrexone is ordered and the medication list names a (made-up) test product in its text
 # Then  info: test rule for a text match
-id: naltrexone-with-nalmefene-text
-title: Naltrexone ordered while the list names nalmefene
+id: naltrexone-with-test-product-text
+title: Naltrexone ordered while the list names the test product
 version: 1.0.0
-concern: naltrexone-nalmefene-text
+concern: naltrexone-test-product-text
 hooks: [order-select, order-sign]
 bind:
   ordered: "%focus.where(isNaltrexone)"
-  named: "%medications.where(current and label.lower().contains('nalmefene'))"
+  named: "%medications.where(current and label.lower().contains('example antagonist'))"
 when: [ordered, named]
 card:
   indicator: info
-  summary: "Nalmefene named on the list: {{named.label}}"
+  summary: "Test product named on the list: {{named.label}}"
   detail: |
     The medication list names {{named}}.
   evidence: [naltrexone-label-contraindications]
 `;
 
-const NALMEFENE_SCENARIO = `description: text-match rule
+const TEXT_MATCH_SCENARIO = `description: text-match rule
 now: 2026-11-21T09:00:00Z
 cases:
-  - name: LDN ordered, nalmefene on the list → the text-match card
+  - name: LDN ordered, the test product on the list → the text-match card
     medications:
-      - { text: Nalmefene 18 mg tablet, started: 10 days ago }
+      - { text: Example Antagonist 10 mg tablet (test fixture), started: 10 days ago }
     orders:
       - { text: Naltrexone 4.5 mg capsule (compounded), dose: 4.5 mg, when: HS }
-    expect: [{ rule: naltrexone-with-nalmefene-text, indicator: info }, { rule: ldn-dosing-guidance, indicator: info }]
+    expect: [{ rule: naltrexone-with-test-product-text, indicator: info }, { rule: ldn-dosing-guidance, indicator: info }]
   - name: LDN ordered, nothing named → no text-match card
     orders:
       - { text: Naltrexone 4.5 mg capsule (compounded), dose: 4.5 mg, when: HS }
@@ -82,29 +85,29 @@ describe('ldn-cds test', () => {
 
   test('a new text-match rule with its scenario: refused until the pack is bumped and locked, then green', async () => {
     const dir = packCopy();
-    writeFileSync(path.join(dir, 'rules', 'naltrexone-with-nalmefene-text.yaml'), NALMEFENE_RULE);
-    edit(path.join(dir, 'services', 'ldn-order.yaml'), (t) => t.replace('  - naltrexone-duplicate-order\n', '  - naltrexone-duplicate-order\n  - naltrexone-with-nalmefene-text\n'));
-    const scenario = path.join(path.dirname(dir), 'nalmefene.yaml');
-    writeFileSync(scenario, NALMEFENE_SCENARIO);
+    writeFileSync(path.join(dir, 'rules', 'naltrexone-with-test-product-text.yaml'), TEXT_MATCH_RULE);
+    edit(path.join(dir, 'services', 'ldn-order.yaml'), (t) => t.replace('  - naltrexone-duplicate-order\n', '  - naltrexone-duplicate-order\n  - naltrexone-with-test-product-text\n'));
+    const scenario = path.join(path.dirname(dir), 'text-match.yaml');
+    writeFileSync(scenario, TEXT_MATCH_SCENARIO);
 
     const unlocked = await run('test', scenario);
     expect(unlocked.code).toBe(1);
     expect(unlocked.out).toContain(
-      '✗ knowledge.yaml: version: rules changed (naltrexone-with-nalmefene-text) but the pack version is 1.1.0, as locked (1.1.0): bump it, then run `npx ldn-cds lock`',
+      `✗ knowledge.yaml: version: rules changed (naltrexone-with-test-product-text) but the pack version is ${PACK_VERSION}, as locked (${PACK_VERSION}): bump it, then run \`npx ldn-cds lock\``,
     );
-    expect(unlocked.out.some((l) => l.startsWith('✗ rules/naltrexone-with-nalmefene-text.yaml: new rule'))).toBe(true);
-    expect(unlocked.out.filter((l) => l.startsWith('✓ ') && l.includes('nalmefene.yaml: '))).toHaveLength(2);
+    expect(unlocked.out.some((l) => l.startsWith('✗ rules/naltrexone-with-test-product-text.yaml: new rule'))).toBe(true);
+    expect(unlocked.out.filter((l) => l.startsWith('✓ ') && l.includes('text-match.yaml: '))).toHaveLength(2);
     expect(unlocked.last).toBe('2 passed, 2 failed');
 
     // lock refuses while the pack version is not bumped
     const refused = await run('lock');
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/not written:\n {2}- knowledge\.yaml: version: rules changed \(naltrexone-with-nalmefene-text\)/);
+    expect(refused.err).toMatch(/not written:\n {2}- knowledge\.yaml: version: rules changed \(naltrexone-with-test-product-text\)/);
 
-    edit(path.join(dir, 'knowledge.yaml'), (t) => t.replace('version: 1.1.0', 'version: 1.2.0'));
+    bumpPack(dir);
     const locked = await run('lock');
     expect(locked.code, locked.err).toBe(0);
-    expect(JSON.parse(readFileSync(path.join(dir, 'knowledge.lock.json'), 'utf8')).rules['naltrexone-with-nalmefene-text'].version).toBe('1.0.0');
+    expect(JSON.parse(readFileSync(path.join(dir, 'knowledge.lock.json'), 'utf8')).rules['naltrexone-with-test-product-text'].version).toBe('1.0.0');
 
     const green = await run('test', scenario);
     expect(green.out.join('\n')).not.toContain('✗');
@@ -115,7 +118,7 @@ describe('ldn-cds test', () => {
   test('a changed rule without a version bump fails, naming the rule, and lock will not record it', async () => {
     const dir = packCopy();
     edit(path.join(dir, 'rules', 'ldn-with-opioid.yaml'), (t) => t.replace('indicator: critical', 'indicator: warning'));
-    edit(path.join(dir, 'knowledge.yaml'), (t) => t.replace('version: 1.1.0', 'version: 1.2.0'));
+    bumpPack(dir);
     const r = await run('test', path.join(SCENARIOS, 'ldn-with-opioid.yaml'));
     expect(r.code).toBe(1);
     const locked = JSON.parse(readFileSync(path.join(PACK, 'knowledge.lock.json'), 'utf8')).rules['ldn-with-opioid'].version as string;
@@ -135,7 +138,7 @@ describe('ldn-cds test', () => {
   test('a broken pack: every problem listed, as at start-up, nothing run, exit 1', async () => {
     const dir = packCopy();
     edit(path.join(dir, 'rules', 'ldn-with-opioid.yaml'), (t) => t.replace('indicator: critical', 'indicator: severe'));
-    edit(path.join(dir, 'knowledge.yaml'), (t) => t.replace('version: 1.1.0', 'version: one'));
+    bumpPack(dir, 'one');
     const r = await run('test');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^Invalid knowledge in /);
@@ -147,11 +150,15 @@ describe('ldn-cds test', () => {
   test('a case whose cards differ fails with what differed; a missing path or a bad scenario file is a usage error', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ldn-scenario-'));
     const file = path.join(dir, 'wrong.yaml');
-    writeFileSync(file, NALMEFENE_SCENARIO);
+    writeFileSync(
+      file,
+      `${TEXT_MATCH_SCENARIO}  - name: expects a rule that does not exist\n    orders: [{ text: Naltrexone 1.5 mg capsule (compounded), dose: 1.5 mg, when: HS }]\n    expect: [{ rule: no-such-rule, indicator: info }]\n`,
+    );
     const r = await run('test', file);
     expect(r.code).toBe(1);
-    expect(r.out).toContain(`✗ ${file}: LDN ordered, nalmefene on the list → the text-match card: expected ldn-dosing-guidance:info, naltrexone-with-nalmefene-text:info; got ldn-dosing-guidance:info`);
-    expect(r.last).toBe('2 passed, 1 failed');
+    expect(r.out).toContainEqual(expect.stringMatching(new RegExp(`^✗ ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: expects a rule that does not exist: expected no-such-rule:info; got `)));
+    expect(r.out.filter((l) => l.startsWith(`✗ ${file}: `)).length).toBeGreaterThan(0);
+    expect(r.last).toMatch(/^\d+ passed, [1-9]\d* failed$/);
     const missing = await run('test', path.join(dir, 'nope.yaml'));
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/Cannot read .*nope\.yaml/);
