@@ -126,7 +126,8 @@ export async function lockCommand(argv: string[], out: Out, err: Out): Promise<n
     err(`${LOCK_FILE} not written:\n${result.problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}`);
     return 1;
   }
-  for (const p of before) out(`recorded: ${formatProblem(p)}`);
+  // What was recorded, without the "run `npx ldn-cds lock`" advice that was just followed.
+  for (const p of before) out(`recorded: ${formatProblem({ ...p, message: p.message.replace(/:? ?(after review, )?(run|rewrite it with) `npx ldn-cds lock`.*$/, '') })}`);
   out(`${LOCK_FILE}: ${Object.keys(result.lock.rules).length} rules, pack ${result.lock.pack.version}${before.length ? '' : ' (unchanged)'}`);
   return 0;
 }

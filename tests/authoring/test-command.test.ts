@@ -107,6 +107,8 @@ describe('ldn-cds test', () => {
     bumpPack(dir);
     const locked = await run('lock');
     expect(locked.code, locked.err).toBe(0);
+    expect(locked.out).toContain('recorded: rules/naltrexone-with-test-product-text.yaml: new rule "naltrexone-with-test-product-text" (version 1.0.0) is not in knowledge.lock.json');
+    expect(locked.last).toMatch(/^knowledge\.lock\.json: \d+ rules, pack 99\.0\.0$/);
     expect(JSON.parse(readFileSync(path.join(dir, 'knowledge.lock.json'), 'utf8')).rules['naltrexone-with-test-product-text'].version).toBe('1.0.0');
 
     const green = await run('test', scenario);
