@@ -3,6 +3,7 @@
  *   ldn-cds evaluate FILE [--service ID] [--now DATE] [--json]   cards for a hook request or a scenario file, in process
  *   ldn-cds call FILE [--url URL] [--service ID] [--json]        the same request sent to a running service
  *   ldn-cds report [--from DATE] [--to DATE] [--json]            rule analytics from the database
+ *   ldn-cds test [PATH…] / ldn-cds lock                           the knowledge author's checks (src/authoring-cli.ts)
  * `evaluate` validates the request exactly as the HTTP service does, runs the rules and prints the cards. FILE is a
  * CDS Hooks request (JSON) or a scenario file (YAML, fixtures/scenarios): each of its cases is run and checked
  * against its `expect`. Prefetch should be complete; FHIR fetches follow the service's allow-list rules (env vars).
@@ -12,7 +13,6 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, loadConfig } from './config.js';
 import { createEngine } from './engine.js';
-import { parseHookRequest } from './hooks/request.js';
 import { formatPath, OutcomeError } from './http/outcomes.js';
 import { KnowledgeError } from './knowledge/errors.js';
 import { loadKnowledge } from './knowledge/load.js';
@@ -21,6 +21,8 @@ import type { Card } from './cards/types.js';
 import type { RenderedCard } from './cards/render.js';
 import { analyticsReport, REPORT_USAGE } from './analytics-cli.js';
 import { mintTokenCommand } from './mint-token.js';
+import { lockCommand, testCommand } from './authoring-cli.js';
+import { evaluateRequest, expectationProblems, ScenarioError, type Expectation } from './scenarios/run.js';
 import { hookRequest, ScenarioFile } from './scenarios/build.js';
 
 type Out = (s: string) => void;
@@ -34,12 +36,15 @@ const INPUT = `  FILE is either
 const USAGE = `Usage: ldn-cds evaluate FILE [--service ID] [--now DATE] [--json]
        ldn-cds call FILE [--url URL] [--service ID] [--json]
        ldn-cds report [--from DATE] [--to DATE] [--json]
+       ldn-cds test [PATH…] | ldn-cds lock (see ldn-cds test --help, ldn-cds lock --help)
        ldn-cds mint-token --aud URL [--init] (see ldn-cds mint-token --help)
        ldn-cds --help | <command> --help
 
   evaluate       run the rules here, without a service (knowledge from CDS_SERVICES_DIR)
   call           send the request to a running service, with a playground token when it asks for one
   report         rule analytics from the database (see ldn-cds report --help)
+  test           check the knowledge pack: load it, compare with its lock, run the scenario files
+  lock           record reviewed rule versions in cds-services/knowledge.lock.json
   mint-token     a signed test-client JWT for a first call (see ldn-cds mint-token --help)
 
 ${INPUT}
@@ -61,6 +66,8 @@ const COMMANDS: Record<string, Command> = {
   call: { run: callCommand },
   report: { run: (argv, out, err) => analyticsReport(argv, out, err) },
   'mint-token': { run: (argv, out, err) => mintTokenCommand(argv, out, err) },
+  test: { run: testCommand },
+  lock: { run: lockCommand },
 };
 
 export async function main(argv: string[], out: Out = console.log, err: Out = console.error): Promise<number> {
@@ -90,7 +97,7 @@ export async function main(argv: string[], out: Out = console.log, err: Out = co
 
 interface Input {
   /** One entry per request: the request file itself, or each case of a scenario file. */
-  requests: { name: string; request: Record<string, unknown>; expect?: { rule: string; indicator: string }[] }[];
+  requests: { name: string; request: Record<string, unknown>; expect?: Expectation[] }[];
   /** The scenario file's `now` (its expectations hold at that date). */
   now?: Date;
 }
@@ -172,25 +179,14 @@ async function evaluateCommand(argv: string[], out: Out, err: Out): Promise<numb
     let failed = 0;
     const many = input.requests.length > 1 || input.requests[0]?.expect !== undefined;
     for (const item of input.requests) {
-      const hook = item.request.hook;
-      const serviceId = args.values.service as string | undefined;
-      const endpoint = knowledge.services.endpoint(serviceId ?? knowledge.services.all().find((s) => s.hook === hook)?.id ?? '');
-      if (!endpoint) {
-        err(serviceId ? `No service "${serviceId}"` : `No service serves hook "${String(hook)}" (this knowledge serves ${knowledge.services.all().map((s) => s.hook).join(', ')})`);
-        return 2;
-      }
-      const request = parseHookRequest(item.request, endpoint.hooks, endpoint.id);
-      const service = endpoint.forHook(request.hook)!;
-      const result = await engine.evaluate(service, request);
+      const { service, evaluation: result } = await evaluateRequest(engine, item.request, args.values.service as string | undefined);
       if (many) out(`── ${item.name}`);
       if (args.values.json) out(JSON.stringify(result.response, null, 2));
-      else out(describe(service.id, request.hook, result.rendered));
+      else out(describe(service.id, service.hook, result.rendered));
       if (item.expect) {
-        const got = result.rendered.map(({ card, draft }) => `${draft.ruleId} ${card.indicator}`).sort();
-        const want = item.expect.map((e) => `${e.rule} ${e.indicator}`).sort();
-        const same = got.length === want.length && got.every((g, i) => g === want[i]);
-        if (!same) failed++;
-        out(same ? '  ✓ as expected' : `  ✗ expected ${want.join(', ') || 'no cards'}; got ${got.join(', ') || 'no cards'}`);
+        const problems = expectationProblems(item.expect, result.rendered);
+        if (problems.length) failed++;
+        out(problems.length ? `  ✗ ${problems.join('; ')}` : '  ✓ as expected');
       }
       if (many) out('');
     }
@@ -202,7 +198,7 @@ async function evaluateCommand(argv: string[], out: Out, err: Out): Promise<numb
 }
 
 function reportError(e: unknown, err: Out): number {
-  if (e instanceof UsageError) {
+  if (e instanceof UsageError || e instanceof ScenarioError) {
     err(e.message);
     return 2;
   }

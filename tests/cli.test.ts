@@ -84,7 +84,7 @@ describe('help and input', () => {
     writeFileSync(file, ['description: a wrong expectation', 'now: 2026-11-21T09:00:00Z', 'cases:', '  - name: LDN alone', '    orders: [{ text: Naltrexone 1.5 mg capsule (compounded), dose: 1.5 mg, when: HS }]', '    expect: [{ rule: ldn-with-opioid, indicator: critical }]', ''].join('\n'));
     const r = await run('evaluate', file);
     expect(r.code).toBe(1);
-    expect(r.out).toContain('✗ expected ldn-with-opioid critical; got no cards');
+    expect(r.out).toContain('✗ expected ldn-with-opioid:critical; got no cards');
     expect(r.out).toContain('0 of 1 cases as expected');
   });
 

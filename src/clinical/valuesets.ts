@@ -28,11 +28,23 @@ const ATC_LEVEL_LENGTHS = [1, 3, 4, 5, 7] as const;
 export class ValueSetIndex {
   readonly #sets: ReadonlyMap<string, ReadonlySet<string>>;
   readonly #displays: ReadonlyMap<string, string>;
+  readonly #urls: ReadonlyMap<string, string>;
 
-  /** `displays`: "system|code" → display as written in a value set (first one seen). */
-  constructor(sets: ReadonlyMap<string, ReadonlySet<string>>, displays: ReadonlyMap<string, string> = new Map()) {
+  /** `displays`: "system|code" → display as written in a value set (first one seen); `urls`: canonical url → id. */
+  constructor(sets: ReadonlyMap<string, ReadonlySet<string>>, displays: ReadonlyMap<string, string> = new Map(), urls: ReadonlyMap<string, string> = new Map()) {
     this.#sets = sets;
     this.#displays = displays;
+    this.#urls = urls;
+  }
+
+  /** The id of the value set with this canonical `url` (FHIRPath memberOf()), or undefined. */
+  idOfUrl(url: string): string | undefined {
+    return this.#urls.get(url);
+  }
+
+  /** Every canonical url loaded. */
+  get urls(): string[] {
+    return [...this.#urls.keys()];
   }
 
   /** The display a value set gives this exact code (no hierarchy), e.g. 7052 → "morphine". */
@@ -146,7 +158,7 @@ function pathOf(p: (string | number)[]): string {
 }
 
 /** Parse one ValueSet's JSON text into its "system|code" keys; throws KnowledgeError naming `file`. */
-export function parseValueSet(file: string, text: string, expectedId?: string): { id: string; keys: Set<string>; displays: Map<string, string> } {
+export function parseValueSet(file: string, text: string, expectedId?: string): { id: string; url?: string; keys: Set<string>; displays: Map<string, string> } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -191,7 +203,7 @@ export function parseValueSet(file: string, text: string, expectedId?: string): 
   if (keys.size === 0) {
     throw KnowledgeError.one(file, 'expansion.contains', 'holds no codes (compose filters are not evaluated; an enumerated expansion is required)');
   }
-  return { id: vs.id, keys, displays };
+  return { id: vs.id, ...(vs.url ? { url: vs.url } : {}), keys, displays };
 }
 
 /**
@@ -208,6 +220,7 @@ export function loadValueSets(dir: string, required: readonly string[] = []): Va
   }
   const sets = new Map<string, Set<string>>();
   const displays = new Map<string, string>();
+  const urls = new Map<string, string>();
   const problems: KnowledgeError['problems'] = [];
   for (const name of names) {
     const file = `${label}/${name}`;
@@ -221,6 +234,11 @@ export function loadValueSets(dir: string, required: readonly string[] = []): Va
       const parsed = parseValueSet(file, text, name.slice(0, -'.json'.length));
       sets.set(parsed.id, parsed.keys);
       for (const [k, d] of parsed.displays) if (!displays.has(k)) displays.set(k, d);
+      if (parsed.url) {
+        const other = urls.get(parsed.url);
+        if (other) problems.push({ file, field: 'url', message: `"${parsed.url}" is also the url of ${label}/${other}.json: a canonical url names one value set` });
+        else urls.set(parsed.url, parsed.id);
+      }
     } catch (e) {
       if (e instanceof KnowledgeError) problems.push(...e.problems);
       else throw e;
@@ -232,5 +250,5 @@ export function loadValueSets(dir: string, required: readonly string[] = []): Va
     }
   }
   if (problems.length) throw new KnowledgeError(problems);
-  return new ValueSetIndex(sets, displays);
+  return new ValueSetIndex(sets, displays, urls);
 }

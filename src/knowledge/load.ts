@@ -52,7 +52,8 @@ export function loadKnowledge(dir: string): Knowledge {
   const clinical = attempt(() => loadClinicalKnowledge(dir));
   const evidence = attempt(() => loadEvidence(path.join(dir, 'evidence.yaml')));
   const overrideReasons = attempt(() => loadOverrideReasons(path.join(dir, 'override-reasons.yaml')));
-  const rules = evidence && overrideReasons ? attempt(() => loadRules(dir, { evidence, overrideReasons })) : undefined;
+  // Without the value sets (a broken value-set file), rules are still checked: memberOf() then names the missing sets.
+  const rules = evidence && overrideReasons ? attempt(() => loadRules(dir, { evidence, overrideReasons, ...(clinical ? { valueSets: clinical.valueSets } : {}) })) : undefined;
 
   const ruleMap = new Map<string, Rule>((rules ?? []).map((r) => [r.id, r]));
   /** Rules by service file: the hooks of one file share its rule list. */

@@ -9,12 +9,14 @@
 import type { HookName, PatientFacts } from '../clinical/facts.js';
 import type { Action, CardDraft, Coding, SuggestionDraft } from '../cards/types.js';
 import type { EvidenceCatalogue } from '../knowledge/evidence.js';
+import { evidenceReviewProblem } from '../knowledge/evidence-review.js';
 import type { OverrideReasonCatalogue } from '../knowledge/override-reasons.js';
 import { ProblemList } from '../knowledge/read-yaml.js';
 import { deleteDraftActions, setDailyDoseActions } from './actions.js';
 import type { Rule, RuleContext, RuleMeta } from './contract.js';
 import { FACT_FIELD_NAMES, SAMPLE_FACTS } from './fact-shape.js';
 import { compileExpression, ExpressionError, FACT_VARIABLES, isTrue, type Expression, type Variables } from './fhirpath.js';
+import type { ValueSetLookup } from './member-of.js';
 import { parseRationale } from './rationale.js';
 import type { RuleFile, RuleFileAction } from './rule-file.js';
 import {
@@ -37,6 +39,8 @@ import {
 export interface RuleDependencies {
   evidence: EvidenceCatalogue;
   overrideReasons: OverrideReasonCatalogue;
+  /** The pack's value sets, for FHIRPath memberOf('<url>') (src/rules/member-of.ts); without them memberOf() is an error. */
+  valueSets?: ValueSetLookup;
 }
 
 /** Placeholder name for the list of findings that hold. */
@@ -82,7 +86,7 @@ export function compileRule(file: RuleFile, label: string, deps: RuleDependencie
     if (RESERVED_NAMES.has(name)) problem(`parameters.${name}`, `"${name}" is reserved; choose another name`);
   }
 
-  const bindings = compileBindings(file, parameterNames, problem);
+  const bindings = compileBindings(file, parameterNames, problem, deps.valueSets);
   const bindingNames = new Set(Object.keys(file.bind));
   checkBindingNames('when', file.when, bindingNames, problem);
   checkBindingNames('unless', file.unless, bindingNames, problem);
@@ -103,7 +107,7 @@ export function compileRule(file: RuleFile, label: string, deps: RuleDependencie
   };
 
   const findings: Finding[] | undefined = file.card.findings?.map((finding, i) => ({
-    holds: compileAt(`card.findings[${i}].if`, finding.if, variablesInScope, problem),
+    holds: compileAt(`card.findings[${i}].if`, finding.if, variablesInScope, problem, deps.valueSets),
     label: template(`card.findings[${i}].label`, finding.label, plainScope),
     text: template(`card.findings[${i}].text`, finding.text, plainScope),
   }));
@@ -118,6 +122,8 @@ export function compileRule(file: RuleFile, label: string, deps: RuleDependencie
   }
 
   const evidenceSection = renderEvidenceSection(file, deps.evidence, problem);
+  const review = evidenceReviewProblem({ indicator: file.card.indicator, evidenceIds: file.card.evidence.map(citationId), evidenceReviewed: file.evidenceReviewed }, deps.evidence);
+  if (review) problem('evidenceReviewed', review);
   const overrideReasons = resolveOverrideReasons(file, deps.overrideReasons, problem);
   const suggestions: SuggestionPlan[] = file.card.suggestions.map((suggestion, i) => ({
     label: template(`card.suggestions[${i}].label`, suggestion.label, plainScope),
@@ -170,9 +176,9 @@ export function compileRule(file: RuleFile, label: string, deps: RuleDependencie
   };
 }
 
-function compileAt(field: string, expression: string, variables: ReadonlySet<string>, problem: (f: string, m: string) => void): Expression {
+function compileAt(field: string, expression: string, variables: ReadonlySet<string>, problem: (f: string, m: string) => void, valueSets?: ValueSetLookup): Expression {
   try {
-    return compileExpression(expression, variables);
+    return compileExpression(expression, variables, valueSets);
   } catch (e) {
     if (!(e instanceof ExpressionError)) throw e;
     problem(field, e.message);
@@ -181,12 +187,12 @@ function compileAt(field: string, expression: string, variables: ReadonlySet<str
 }
 
 /** Bindings in file order; each may use the parameters and the bindings above it. */
-function compileBindings(file: RuleFile, parameterNames: ReadonlySet<string>, problem: (f: string, m: string) => void): Binding[] {
+function compileBindings(file: RuleFile, parameterNames: ReadonlySet<string>, problem: (f: string, m: string) => void, valueSets?: ValueSetLookup): Binding[] {
   const visible = new Set(parameterNames);
   return Object.entries(file.bind).map(([name, expression]) => {
     if (RESERVED_NAMES.has(name)) problem(`bind.${name}`, `"${name}" is reserved; choose another name`);
     if (parameterNames.has(name)) problem(`bind.${name}`, `"${name}" is already a parameter`);
-    const evaluate = compileAt(`bind.${name}`, expression, visible, problem);
+    const evaluate = compileAt(`bind.${name}`, expression, visible, problem, valueSets);
     visible.add(name);
     return { name, evaluate };
   });
@@ -226,6 +232,7 @@ function ruleMeta(file: RuleFile, label: string, text: string, overrideReasons: 
     overrideReasons: overrideReasons.map((r) => ({ ...r })),
     file: label,
     concernsLdn: aboutNaltrexone,
+    ...(file.evidenceReviewed ? { evidenceReviewed: file.evidenceReviewed } : {}),
   };
 }
 

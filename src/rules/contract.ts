@@ -60,6 +60,8 @@ export interface RuleMeta {
   overrideReasons: readonly Coding[];
   /** The rule file, relative to the knowledge folder: "rules/ldn-with-opioid.yaml". */
   file: string;
+  /** The rule's `evidenceReviewed` note: why a card citing only weak evidence is still warranted (src/knowledge/evidence-review.ts). */
+  evidenceReviewed?: string;
   /** True when the rule is about naltrexone / LDN, so its page states that LDN is off-label and not a disease-modifying therapy. */
   concernsLdn: boolean;
 }

@@ -16,6 +16,7 @@ import fhirpath, { type UserInvocationTable } from 'fhirpath';
 import type { PatientFacts } from '../clinical/facts.js';
 import { FACT_FIELD_NAMES } from './fact-shape.js';
 import { compileFast } from './fhirpath-compiled.js';
+import { memberOfFunctions, memberOfProblems, type ValueSetLookup } from './member-of.js';
 
 /** Variables every expression can use: `%focus`, `%orders`, `%medications`, `%conditions`, `%now`, `%hook`. */
 export const FACT_VARIABLES = ['focus', 'orders', 'medications', 'conditions', 'now', 'hook'] as const;
@@ -87,9 +88,10 @@ function collectNames(node: AstNode, variables: Set<string>, members: Set<string
 
 /**
  * Parse, check and compile `expression`. `allowedVariables` are the names usable as `%name`
- * besides the fact variables. Throws ExpressionError with a message fit for a rule author.
+ * besides the fact variables; `valueSets` are what memberOf('<url>') looks in (src/rules/member-of.ts).
+ * Throws ExpressionError with a message fit for a rule author.
  */
-export function compileExpression(expression: string, allowedVariables: ReadonlySet<string>): Expression {
+export function compileExpression(expression: string, allowedVariables: ReadonlySet<string>, valueSets?: ValueSetLookup): Expression {
   let ast: AstNode;
   try {
     ast = fhirpath.parse(expression) as AstNode;
@@ -110,7 +112,9 @@ export function compileExpression(expression: string, allowedVariables: Readonly
   if (unknownMembers.length > 0) {
     throw new ExpressionError(`unknown field ${unknownMembers.join(', ')}: not a field of the clinical facts (src/clinical/facts.ts)`);
   }
-  const reference = compileWithFhirpathJs(expression);
+  const memberOf = memberOfProblems(ast, expression, valueSets);
+  if (memberOf.length > 0) throw new ExpressionError(memberOf.join('; '));
+  const reference = compileWithFhirpathJs(expression, valueSets);
   return compileFast(ast, reference) ?? reference;
 }
 
@@ -118,7 +122,8 @@ export function compileExpression(expression: string, allowedVariables: Readonly
  * The fhirpath.js evaluation of `expression` (with the boolean-safe where()/exists()), without the static checks
  * or the compiled closures: what compiled expressions fall back to, and what tests compare them with.
  */
-export function compileWithFhirpathJs(expression: string): Expression {
-  const evaluate = fhirpath.compile(expression, undefined, { userInvocationTable: BOOLEAN_SAFE_FUNCTIONS });
+export function compileWithFhirpathJs(expression: string, valueSets?: ValueSetLookup): Expression {
+  const userInvocationTable = valueSets ? { ...BOOLEAN_SAFE_FUNCTIONS, ...memberOfFunctions(valueSets) } : BOOLEAN_SAFE_FUNCTIONS;
+  const evaluate = fhirpath.compile(expression, undefined, { userInvocationTable });
   return (facts, vars) => evaluate(facts, vars) as unknown[];
 }

@@ -58,6 +58,12 @@ const CardSchema = z
   })
   .strict();
 
+/**
+ * Why a warning/critical card whose cited evidence is all weak is still warranted (src/knowledge/evidence-review.ts):
+ * what the evidence is, in plain words. Shown on the rule's evidence page.
+ */
+const EvidenceReviewedSchema = z.string().trim().min(20, 'say what the evidence is and why the card is still warranted (at least a sentence)');
+
 export const RuleFileSchema = z
   .object({
     id: KebabId,
@@ -71,6 +77,7 @@ export const RuleFileSchema = z
     when: z.array(Name).min(1, 'name at least one binding that must be non-empty'),
     unless: z.array(Name).default([]),
     card: CardSchema,
+    evidenceReviewed: EvidenceReviewedSchema.optional(),
   })
   .strict();
 

@@ -10,9 +10,9 @@ import { ATC, CDS_SERVICES, ICD10CM, knowledge, RXNORM, SNOMED } from './helpers
 const SHARED_TERMINOLOGY = '/work/shared/terminology';
 
 describe('value-set files', () => {
-  it('are byte-identical copies of the 11 shared ValueSets', () => {
+  it('are byte-identical copies of every shared ValueSet', () => {
     const shared = readdirSync(SHARED_TERMINOLOGY).filter((f) => f.endsWith('.json'));
-    expect(shared).toHaveLength(11);
+    expect(shared.length).toBeGreaterThan(0);
     for (const f of shared) {
       expect(readFileSync(path.join(CDS_SERVICES, 'valuesets', f), 'utf8'), f).toBe(readFileSync(path.join(SHARED_TERMINOLOGY, f), 'utf8'));
     }

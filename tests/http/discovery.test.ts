@@ -3,7 +3,7 @@ import request from 'supertest';
 import { DiscoverySchema } from '../../src/cards/schema.js';
 import { createApp, type AppHandle } from '../../src/app.js';
 import { testConfig } from '../../src/config.js';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SERVICES_DIR, orderSelect, patientView, testApp, testKnowledge } from '../helpers/app.js';
 
@@ -26,7 +26,16 @@ describe('GET /cds-services (discovery, spec §1)', () => {
   test('lists one entry per id, each for one hook; the former shared id ldn-order-check is not listed', async () => {
     const res = await request(h.app).get('/cds-services').expect(200);
     const pairs = res.body.services.map((s: { id: string; hook: string }) => `${s.id}:${s.hook}`).sort();
-    expect(pairs).toEqual(['ldn-order-select:order-select', 'ldn-order-sign:order-sign', 'ldn-patient-view:patient-view']);
+    // Derived from the service files (each maps hook → id), so a pharmacist's new service file changes nothing here.
+    const { parse } = await import('yaml');
+    const dir = path.join(SERVICES_DIR, 'services');
+    const declared = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => Object.entries((parse(readFileSync(path.join(dir, f), 'utf8')) as { hooks: Record<string, string> }).hooks).map(([hook, id]) => `${id}:${hook}`))
+      .sort();
+    expect(pairs).toEqual(declared);
+    expect(pairs).toEqual(expect.arrayContaining(['ldn-order-select:order-select', 'ldn-order-sign:order-sign', 'ldn-patient-view:patient-view']));
+    expect(pairs).not.toContainEqual(expect.stringMatching(/^ldn-order-check:/));
   });
 
   test('CDS Hooks 3.0 ballot fields: version (of CDS Hooks implemented), hookVersion as published, the knowledge pack version', async () => {

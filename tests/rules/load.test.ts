@@ -1,9 +1,12 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import fhirpath from 'fhirpath';
+import { parse as parseYaml } from 'yaml';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { KnowledgeError } from '../../src/knowledge/errors.js';
 import { loadRules } from '../../src/rules/load.js';
 import { draftOrder, glatiramer, ldnOrder, multipleSclerosis, noDrafts, opioid, orderFacts, patientViewFacts, statement } from '../helpers/facts.js';
-import { projectDependencies, projectRules } from './project-rules.js';
+import { KNOWLEDGE_DIR, projectDependencies, projectRules } from './project-rules.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -12,19 +15,16 @@ afterEach(() => {
 describe('loadRules on the project pack', () => {
   const rules = projectRules();
 
-  test('loads every rule, sorted by id, with their hooks', () => {
-    expect(Object.fromEntries(rules.map((r) => [r.id, r.hooks]))).toEqual({
-      'ldn-dosing-guidance': ['order-select', 'order-sign'],
-      'ldn-ms-spasticity-dose': ['order-select', 'order-sign'],
-      'ldn-ms-spasticity-evidence': ['order-select', 'order-sign'],
-      'ldn-opioid-washout': ['order-select', 'order-sign'],
-      'ldn-opioid-washout-expert': ['order-select', 'order-sign'],
-      'ldn-with-interferon-beta': ['order-select', 'order-sign', 'patient-view'],
-      'ldn-with-opioid': ['order-select', 'order-sign', 'patient-view'],
-      'naltrexone-duplicate-order': ['order-select', 'order-sign'],
-      'opioid-with-naltrexone': ['order-select', 'order-sign'],
-      'opioid-with-samidorphan': ['order-select', 'order-sign'],
-    });
+  test('loads every rule file, sorted by file name, with their hooks (derived from the files, never a count)', () => {
+    const dir = path.join(KNOWLEDGE_DIR, 'rules');
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => parseYaml(readFileSync(path.join(dir, f), 'utf8')) as { id: string; hooks: string[] });
+    expect(rules.map((r) => r.id)).toEqual(files.map((f) => f.id));
+    expect(Object.fromEntries(rules.map((r) => [r.id, r.hooks]))).toEqual(Object.fromEntries(files.map((f) => [f.id, f.hooks])));
+    expect(rules.map((r) => r.id)).toEqual(expect.arrayContaining(['ldn-with-opioid', 'opioid-with-naltrexone', 'ldn-dosing-guidance']));
+    expect(rules.find((r) => r.id === 'ldn-with-opioid')!.hooks).toEqual(['order-select', 'order-sign', 'patient-view']);
     expect(rules.every((r) => /^\d+\.\d+\.\d+$/.test(r.version))).toBe(true);
   });
 

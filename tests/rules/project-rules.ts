@@ -1,5 +1,6 @@
 /** The project's own knowledge pack (cds-services/), loaded once per test file. */
 import path from 'node:path';
+import { loadValueSets } from '../../src/clinical/valuesets.js';
 import { loadEvidence } from '../../src/knowledge/evidence.js';
 import { loadOverrideReasons } from '../../src/knowledge/override-reasons.js';
 import type { Rule } from '../../src/rules/contract.js';
@@ -12,6 +13,8 @@ export function projectDependencies(): RuleDependencies {
   return {
     evidence: loadEvidence(path.join(KNOWLEDGE_DIR, 'evidence.yaml')),
     overrideReasons: loadOverrideReasons(path.join(KNOWLEDGE_DIR, 'override-reasons.yaml')),
+    // memberOf('<url>') in a rule looks here.
+    valueSets: loadValueSets(path.join(KNOWLEDGE_DIR, 'valuesets')),
   };
 }
 

@@ -273,6 +273,7 @@ ${
 }
 <section aria-labelledby="evidence">
 <h2 id="evidence">Evidence cited (${meta.evidence.length})</h2>
+${meta.evidenceReviewed ? html`<p class="evidence-reviewed"><strong>Evidence reviewed.</strong> ${meta.evidenceReviewed}</p>` : ''}
 ${meta.evidence.map((citation) => {
   const entry = site.evidence?.get(citation.id);
   if (!entry) return html`<p class="muted">Evidence entry <code>${citation.id}</code> is not in the catalogue.</p>`;
