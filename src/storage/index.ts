@@ -62,7 +62,7 @@ export interface StorageDeps {
   options?: StorageOptions;
   /** Override reasons (the knowledge pack's catalogue); default: loaded from cds-services/override-reasons.yaml. */
   overrideReasons?: OverrideReasonLookup;
-  /** Rows per suppression-index query (default SYNC_CHUNK_ROWS; tests make it small to see the chunking). */
+  /** Rows per suppression-index query (default SYNC_CHUNK_ROWS of the backend; tests make it small to see the chunking). */
   syncChunkRows?: number;
 }
 

@@ -101,9 +101,14 @@ export class SuppressionIndex implements Suppression {
     for (const e of entries) {
       if (e.hook !== SELECT_HOOK) continue;
       const scope = scopeKey(e.scope);
+      const shownAt = e.shownAt.getTime();
       for (const orderKey of e.orderKeys) {
         const key = orderCardKey(scope, e.ruleId, e.patientHash, orderKey);
-        this.shownAtSelect.set(key, Math.max(this.shownAtSelect.get(key) ?? 0, e.shownAt.getTime()));
+        const known = this.shownAtSelect.get(key);
+        if (known !== undefined && known >= shownAt) continue;
+        // Re-inserted at the end: the map stays in the order entries were last renewed, which prune() relies on.
+        if (known !== undefined) this.shownAtSelect.delete(key);
+        this.shownAtSelect.set(key, shownAt);
       }
     }
   }
@@ -116,11 +121,19 @@ export class SuppressionIndex implements Suppression {
     for (const key of this.shownAtSelect.keys()) if (patientHashes.has(patientOf(key))) this.shownAtSelect.delete(key);
   }
 
-  /** Forget what can no longer hold anything back. */
+  /**
+   * Forget what can no longer hold anything back. Order-select entries are visited oldest-renewed first and only
+   * until the first one still inside the window, so a refresh does not walk the whole window (1M rows: 500k
+   * entries). An expired entry renewed out of order (a late row with an old shown_at) waits for its turn; it holds
+   * nothing back meanwhile (holdBackReason checks the window itself).
+   */
   prune(now: Date): void {
     const t = now.getTime();
     for (const [key, held] of this.acknowledged) if (held.untilMs <= t) this.acknowledged.delete(key);
-    for (const [key, shownAt] of this.shownAtSelect) if (t - shownAt > this.settings.orderSignDedupWindowMs) this.shownAtSelect.delete(key);
+    for (const [key, shownAt] of this.shownAtSelect) {
+      if (t - shownAt <= this.settings.orderSignDedupWindowMs) break;
+      this.shownAtSelect.delete(key);
+    }
   }
 
   private holdBackReason(c: SuppressionCandidate, scope: string, patientHash: string, hook: string, now: number): string | undefined {

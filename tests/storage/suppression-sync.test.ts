@@ -9,7 +9,11 @@ import { randomUUID } from 'node:crypto';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Storage } from '../../src/storage/index.js';
-import { BACKENDS, openStorage, type TestDatabase } from './backends.js';
+import { openDatabase } from '../../src/storage/connection.js';
+import { migrateToLatest } from '../../src/storage/migrations.js';
+import { SuppressionIndex } from '../../src/storage/suppression.js';
+import { CURSOR_GAP_GRACE_MS, SuppressionSync } from '../../src/storage/suppression-sync.js';
+import { BACKENDS, openStorage, silentLogger, testOptions, type TestDatabase } from './backends.js';
 import { SERVICE, UNSCOPED, auditEntry, draft } from './harness.js';
 
 const HOUR = 3_600_000;
@@ -120,6 +124,31 @@ describe.each(BACKENDS)('suppression index refresh on $name', (backend) => {
     await storage.sync.refresh();
     expect(signShows('order-2')).toBe(false);
     expect(storage.sync.state().cursor).toBe(await head());
+  });
+
+  it('steps over a hole older than CURSOR_GAP_GRACE_MS (a number never used: a rolled-back insert)', async () => {
+    const link = openDatabase(db.config, testOptions(), silentLogger);
+    try {
+      await migrateToLatest(link);
+      const settings = { suppression: true, orderSignDedup: true, orderSignDedupWindowMs: 720 * 60_000 };
+      const sync = new SuppressionSync(link.db, link.kind, new SuppressionIndex(settings, silentLogger), settings, silentLogger, 4);
+      const now = Date.now();
+      await sync.refresh(new Date(now));
+      await sync.warmed();
+      const uuids = [];
+      for (const o of ['order-1', 'order-2', 'order-3']) uuids.push(await shownElsewhere(o));
+      await write('delete from card_audit where card_uuid = ?', [uuids[1]]);
+      await sync.refresh(new Date(now + 1000));
+      const below = sync.state().cursor!;
+      await sync.refresh(new Date(now + CURSOR_GAP_GRACE_MS / 2));
+      expect(sync.state().cursor).toBe(below); // still waiting for it
+      await sync.refresh(new Date(now + 1000 + CURSOR_GAP_GRACE_MS + 1000));
+      expect(sync.state().cursor).toBe(await head());
+      expect(below).toBeLessThan(await head());
+      await sync.close();
+    } finally {
+      await link.close();
+    }
   });
 
   it('resumes after a restart: rows from before it are loaded, rows after it are read by the cursor', async () => {
