@@ -21,6 +21,7 @@ import type { Logger } from '../observability/logger.js';
 import type { StorageKind } from './connection.js';
 import { fromDbFlag, fromDbTime, toDbTime, type StorageSchema } from './schema.js';
 import { scopeOfRow, type SuppressionIndex, type SuppressionSettings } from './suppression.js';
+import { stageSpan } from '../observability/tracing.js';
 
 /**
  * Rows per query. SQLite runs on the event loop: its chunk bounds each stall (~1 ms per 1,000 rows on an idle
@@ -88,7 +89,7 @@ export class SuppressionSync {
    * starts the background load of the window. Calls never overlap (a second waits for the one running).
    */
   refresh(now: Date): Promise<void> {
-    const run = (this.running ?? Promise.resolve()).then(() => this.refreshOnce(now));
+    const run = (this.running ?? Promise.resolve()).then(() => stageSpan('storage.suppression_refresh', {}, () => this.refreshOnce(now)));
     const tracked = run.finally(() => {
       if (this.running === tracked) this.running = undefined;
     });
