@@ -2,17 +2,28 @@
  * Start the service: load config and knowledge (fail fast with a message naming the file and field), listen
  * (a port in use is a one-line error naming PORT/HOST and exit 1; /metrics on METRICS_PORT when set),
  * and on SIGTERM/SIGINT stop accepting connections and let in-flight requests finish before exiting.
+ * Traces (src/observability/tracing.ts): when the OTEL_* variables ask for them, the OpenTelemetry SDK starts
+ * first and the service is imported after it, so express, pg, ioredis and pino load instrumented.
  */
-import { ConfigError, loadConfig } from './config.js';
-import { createApp } from './app.js';
-import { KnowledgeError } from './knowledge/errors.js';
-import { AuthConfigError } from './auth/index.js';
-import { createLogger } from './observability/logger.js';
-import { createHttpServer, listen, ListenError } from './http/listen.js';
+import { register } from 'node:module';
+import { startTracing, tracingRequested, type Tracing } from './observability/tracing.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
+  let tracing: Tracing | undefined;
+  if (tracingRequested(process.env)) {
+    // ESM imports are instrumented through import-in-the-middle's loader hook, registered before they happen.
+    register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+    tracing = await startTracing();
+  }
+  const { ConfigError, loadConfig } = await import('./config.js');
+  const { createApp } = await import('./app.js');
+  const { KnowledgeError } = await import('./knowledge/errors.js');
+  const { AuthConfigError } = await import('./auth/index.js');
+  const { createLogger } = await import('./observability/logger.js');
+  const { createHttpServer, listen, ListenError } = await import('./http/listen.js');
+
   let config;
   try {
     config = loadConfig();
@@ -62,10 +73,13 @@ async function main(): Promise<void> {
     metricsServer?.close();
     metricsServer?.closeAllConnections();
     server.close(() => {
-      void handle.close().finally(() => {
-        logger.info('stopped');
-        process.exit(0);
-      });
+      void handle
+        .close()
+        .then(() => tracing?.shutdown())
+        .finally(() => {
+          logger.info('stopped');
+          process.exit(0);
+        });
     });
     // A keep-alive connection whose in-flight request finishes after close() would otherwise idle until the grace
     // period: close each one as soon as it is idle.

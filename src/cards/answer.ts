@@ -15,6 +15,7 @@
 import type { CardDraft, CdsResponse } from './types.js';
 import { renderCards, type RenderDeps, type RenderedCard } from './render.js';
 import { timeOrderedUuid } from './uuid.js';
+import { stageSpan } from '../observability/tracing.js';
 
 /** Where a uuid goes: card `card`'s own uuid, or the uuid of its suggestion `suggestion`. */
 interface UuidSlot {
@@ -72,6 +73,10 @@ export class AnswerTemplate {
 
   /** Render `drafts` once (renderCards) and cut the response text at its uuids. `deps.uuid` makes the markers. */
   static build(drafts: readonly CardDraft[], deps: RenderDeps): AnswerTemplate {
+    return stageSpan('render', { 'ldn_cds.cards': drafts.length }, () => AnswerTemplate.render(drafts, deps));
+  }
+
+  private static render(drafts: readonly CardDraft[], deps: RenderDeps): AnswerTemplate {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const rendered = renderCards(drafts, deps);
       const marked: { slot: UuidSlot; uuid: string }[] = [];

@@ -21,6 +21,7 @@ import type { ConditionFact, MedicationFact, MedicationSource, PatientFacts } fr
 import { brandsFromDisplays, loadLexicon, type Lexicon } from './lexicon.js';
 import { finaliseMedication, MEDICATION_VALUE_SETS, medicationReferenceOf, normaliseMedication, type MedicationBase } from './medications.js';
 import { loadValueSets, type ValueSetIndex } from './valuesets.js';
+import { stageSpan } from '../observability/tracing.js';
 
 export interface ClinicalKnowledge {
   valueSets: ValueSetIndex;
@@ -136,7 +137,14 @@ export function createFactExtractor(knowledge: ClinicalKnowledge, options: FactE
     return fact.ref === 'Condition/#' ? { ...fact, ref: `Condition/#${index}` } : fact;
   };
 
-  const extract = (chart: Chart, now: Date): PatientFacts => {
+  const extract = (chart: Chart, now: Date): PatientFacts =>
+    stageSpan('extract', { 'ldn_cds.hook': chart.hook }, (span) => {
+      const facts = extractNow(chart, now);
+      span.setAttributes({ 'ldn_cds.medications': facts.medications.length, 'ldn_cds.conditions': facts.conditions.length, 'ldn_cds.orders': facts.orders.length });
+      return facts;
+    });
+
+  const extractNow = (chart: Chart, now: Date): PatientFacts => {
     const orders: MedicationFact[] = [];
     const selectedOrders: MedicationFact[] = [];
     const selections = new Set(chart.selections ?? []);

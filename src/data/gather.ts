@@ -24,6 +24,7 @@ import { createFhirClient, FhirFetchError, hasErrorIssue, isIncludedNonMedicatio
 import { isOtherPatients, queriedType, screen, screenProblem } from './screen.js';
 import { renderTemplate } from './templates.js';
 import { asR4, asR4Reference, type VersionReport } from './versions.js';
+import { stageSpan } from '../observability/tracing.js';
 
 export type KeySource = 'prefetch' | 'prefetch-null' | 'prefetch-paged' | 'fetched' | 'unavailable';
 
@@ -86,7 +87,20 @@ const NON_MEDICATION_ORDERS = new Set([
   'VisionPrescription', 'CommunicationRequest', 'SupplyRequest', 'Appointment', 'Task', 'ImmunizationRecommendation',
 ]);
 
-export async function gatherChart(service: ServiceDefinition, request: HookRequest, deps: GatherDeps): Promise<{ chart: Chart; report: GatherReport }> {
+export function gatherChart(service: ServiceDefinition, request: HookRequest, deps: GatherDeps): Promise<{ chart: Chart; report: GatherReport }> {
+  return stageSpan('gather', { 'ldn_cds.service': service.id, 'ldn_cds.hook': request.hook }, async (span) => {
+    const gathered = await gather(service, request, deps);
+    const sources = Object.values(gathered.report.keys).map((k) => k.source);
+    span.setAttributes({
+      'ldn_cds.prefetch_keys': sources.length,
+      'ldn_cds.keys_fetched': sources.filter((s) => s === 'fetched').length,
+      'ldn_cds.keys_unavailable': sources.filter((s) => s === 'unavailable').length,
+    });
+    return gathered;
+  });
+}
+
+async function gather(service: ServiceDefinition, request: HookRequest, deps: GatherDeps): Promise<{ chart: Chart; report: GatherReport }> {
   const { config, logger } = deps;
   const context = request.context;
   const deadline = performance.now() + config.requestDeadlineMs;

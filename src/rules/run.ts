@@ -7,6 +7,7 @@ import type { CardDraft } from '../cards/types.js';
 import { INDICATOR_RANK } from '../cards/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Rule, RuleContext } from './contract.js';
+import { stageSpan } from '../observability/tracing.js';
 
 export interface RuleRunObserver {
   ruleEvaluated?(ruleId: string, ms: number): void;
@@ -14,6 +15,14 @@ export interface RuleRunObserver {
 }
 
 export function runRules(rules: readonly Rule[], facts: PatientFacts, context: RuleContext, logger: Logger, observer: RuleRunObserver = {}): CardDraft[] {
+  return stageSpan('rules', { 'ldn_cds.hook': facts.hook, 'ldn_cds.rules': rules.length }, (span) => {
+    const drafts = run(rules, facts, context, logger, observer);
+    span.setAttribute('ldn_cds.cards', drafts.length);
+    return drafts;
+  });
+}
+
+function run(rules: readonly Rule[], facts: PatientFacts, context: RuleContext, logger: Logger, observer: RuleRunObserver): CardDraft[] {
   const byConcern = new Map<string, CardDraft>();
   for (const rule of rules) {
     if (!rule.hooks.includes(facts.hook)) continue;

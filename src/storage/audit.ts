@@ -15,6 +15,7 @@ import type { DatabaseLink } from './connection.js';
 import { toDbTime, type CardAuditTable } from './schema.js';
 import type { ClientScope } from './scope.js';
 import type { AuditSpill } from './audit-spill.js';
+import { stageSpan } from '../observability/tracing.js';
 
 export interface AuditEntry {
   cardUuid: string;
@@ -94,6 +95,11 @@ export type AuditWriter = (entries: readonly AuditEntry[]) => Promise<void>;
  * the migrations have created the table.
  */
 export function auditWriter(link: Pick<DatabaseLink, 'db' | 'sqlite'>): AuditWriter {
+  const write = untracedAuditWriter(link);
+  return (entries) => stageSpan('storage.audit', { 'ldn_cds.rows': entries.length }, () => write(entries));
+}
+
+function untracedAuditWriter(link: Pick<DatabaseLink, 'db' | 'sqlite'>): AuditWriter {
   const { db, sqlite } = link;
   if (!sqlite) {
     return async (entries) => {

@@ -15,6 +15,7 @@ import type { SchemaGate } from './migrations.js';
 import { toDbFlag, toDbTime, type FeedbackTable, type StorageSchema } from './schema.js';
 import type { ClientScope } from './scope.js';
 import { scopeOfRow, type AcknowledgedOverride, type SuppressionIndex } from './suppression.js';
+import { stageSpan } from '../observability/tracing.js';
 
 /** One validated feedback item (src/http/feedback.ts parses the request body into these). */
 export interface FeedbackItem {
@@ -101,6 +102,15 @@ interface AuditFacts {
 export type FeedbackClient = Pick<ClientScope, 'issuer' | 'tenant'>;
 
 export function createFeedbackStore(deps: FeedbackStoreDeps): FeedbackStore {
+  const store = feedbackStore(deps);
+  return {
+    ...store,
+    save: (serviceId, items, receivedAt, client) =>
+      stageSpan('storage.feedback', { 'ldn_cds.service': serviceId, 'ldn_cds.items': items.length }, () => store.save(serviceId, items, receivedAt, client)),
+  };
+}
+
+function feedbackStore(deps: FeedbackStoreDeps): FeedbackStore {
   return {
     async save(serviceId, items, receivedAt, client) {
       const unique = new Map<string, FeedbackItem>();

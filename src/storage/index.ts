@@ -21,7 +21,8 @@ import { DatabaseHealth, StorageUnavailableError, describeDbError } from './erro
 import { createFeedbackStore, type FeedbackStore, type OverrideReasonLookup } from './feedback.js';
 import { SchemaGate } from './migrations.js';
 import type { StorageOptions } from './options.js';
-import { SuppressionIndex, syncSuppressionIndex, type Suppression, type SuppressionSettings } from './suppression.js';
+import { SuppressionIndex, type Suppression, type SuppressionSettings } from './suppression.js';
+import { SuppressionSync, type SyncProgress } from './suppression-sync.js';
 
 export type { AuditEntry, AuditLog } from './audit.js';
 export type { ClientIdentity, ClientScope } from './scope.js';
@@ -49,6 +50,8 @@ export interface Storage {
    */
   forgetPatients(patientHashes: readonly string[]): Promise<number>;
   readiness(): Promise<{ ok: boolean; detail: string }>;
+  /** The suppression index's refresh cursor and start-up load (tests, bench). */
+  sync: { state(): SyncProgress; warmed(): Promise<void>; refresh(): Promise<void> };
   close(): Promise<void>;
   stats(): { auditQueueDepth: number; auditSpilledBytes: number; auditDropped: number; writeFailures: number };
 }
@@ -59,6 +62,8 @@ export interface StorageDeps {
   options?: StorageOptions;
   /** Override reasons (the knowledge pack's catalogue); default: loaded from cds-services/override-reasons.yaml. */
   overrideReasons?: OverrideReasonLookup;
+  /** Rows per suppression-index query (default SYNC_CHUNK_ROWS of the backend; tests make it small to see the chunking). */
+  syncChunkRows?: number;
 }
 
 /**
@@ -108,12 +113,10 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
     suppressionDefaultDays: options.suppressionDefaultDays,
     logger,
   });
-  let lastSync: Date | undefined;
+  const sync = new SuppressionSync(link.db, link.kind, index, settings, logger, deps.syncChunkRows);
   const syncIndex = async (): Promise<void> => {
     await gate.ready();
-    const now = new Date();
-    await syncSuppressionIndex(link.db, index, settings, now, lastSync);
-    lastSync = now;
+    await sync.refresh(new Date());
     health.succeeded();
   };
 
@@ -125,7 +128,7 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
   }
   if (health.isUp) {
     try {
-      await syncIndex(); // runs the migrations first
+      await syncIndex(); // runs the migrations first; the order-select window then loads in the background
     } catch (err) {
       await link.close();
       throw err;
@@ -139,6 +142,11 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
   syncTimer.unref();
 
   const auditSummary = (): string => `audit queue ${queue.depth}, spilled ${queue.spilledBytes} bytes, dropped ${queue.dropped}`;
+  // Ready while the window loads (cards not seen yet are shown, never hidden), and saying so.
+  const warmSummary = (): string => {
+    const s = sync.state();
+    return !settings.orderSignDedup || s.warm ? '' : `; suppression index warming (${s.warmed}/${s.warmTotal} rows)`;
+  };
 
   return {
     kind: link.kind,
@@ -175,14 +183,16 @@ export async function createStorage(config: Config, deps: StorageDeps): Promise<
         await gate.ready();
         await link.probe();
         health.succeeded();
-        return { ok: true, detail: `${link.kind}: ok; ${auditSummary()}` };
+        return { ok: true, detail: `${link.kind}: ok; ${auditSummary()}${warmSummary()}` };
       } catch (err) {
         health.failed('readiness probe', err, 'read');
         return { ok: false, detail: `${link.kind}: unavailable (${errorCode(err)}); ${auditSummary()}` };
       }
     },
+    sync: { state: () => sync.state(), warmed: () => sync.warmed(), refresh: syncIndex },
     async close() {
       clearInterval(syncTimer);
+      await sync.close();
       await queue.close();
       await link.close();
     },

@@ -3,7 +3,7 @@
  * recorded in `ldn_cds_migration`. Never edit a released migration: add the next one. Column types differ by
  * dialect only where they must (instants, flags; see schema.ts); the query code is the same for both.
  */
-import { Migrator, type Kysely, type Migration } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import type { DatabaseLink, StorageKind } from './connection.js';
 
 export const MIGRATION_TABLE = 'ldn_cds_migration';
@@ -88,6 +88,17 @@ export function storageMigrations(kind: StorageKind): Record<string, Migration> 
             await db.schema.alterTable(table).addColumn(column, 'text', (c) => c.notNull().defaultTo('')).execute();
           }
         }
+      },
+    },
+    // Insertion order of card_audit rows, the suppression index's refresh cursor (src/storage/suppression-sync.ts):
+    // shown_at cannot be one, another replica's rows reach the database late with an older shown_at. PostgreSQL: an
+    // identity column (existing rows are numbered as the column is added; the table is rewritten once, under a
+    // lock, so audit writes of other replicas wait for it). SQLite: the table's rowid already is that column.
+    '0003_card_audit_seq': {
+      async up(db: Kysely<unknown>) {
+        if (kind !== 'postgres') return;
+        await sql`alter table card_audit add column seq bigint generated always as identity`.execute(db);
+        await db.schema.createIndex('card_audit_seq').on('card_audit').column('seq').execute();
       },
     },
   };

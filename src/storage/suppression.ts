@@ -7,14 +7,12 @@
  *  2. order-select → order-sign — at order-sign an INFO card is dropped when the same rule already showed a
  *     card for the same patient and the same draft order at order-select within the window. Warnings and
  *     criticals always show again at signing.
- * The index is fed by this process's own writes at once and refreshed from the database periodically, so
- * other instances' overrides and order-select cards arrive within STORAGE_SYNC_INTERVAL_S.
+ * The index is fed by this process's own writes at once and refreshed from the database periodically
+ * (suppression-sync.ts), so other instances' overrides and order-select cards arrive within STORAGE_SYNC_INTERVAL_S.
  */
-import type { Kysely } from 'kysely';
 import type { CardDraft } from '../cards/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { AuditEntry } from './audit.js';
-import { fromDbFlag, fromDbTime, toDbTime, type StorageSchema } from './schema.js';
 import { scopeKey, type ClientScope } from './scope.js';
 
 export interface SuppressionContext {
@@ -103,9 +101,14 @@ export class SuppressionIndex implements Suppression {
     for (const e of entries) {
       if (e.hook !== SELECT_HOOK) continue;
       const scope = scopeKey(e.scope);
+      const shownAt = e.shownAt.getTime();
       for (const orderKey of e.orderKeys) {
         const key = orderCardKey(scope, e.ruleId, e.patientHash, orderKey);
-        this.shownAtSelect.set(key, Math.max(this.shownAtSelect.get(key) ?? 0, e.shownAt.getTime()));
+        const known = this.shownAtSelect.get(key);
+        if (known !== undefined && known >= shownAt) continue;
+        // Re-inserted at the end: the map stays in the order entries were last renewed, which prune() relies on.
+        if (known !== undefined) this.shownAtSelect.delete(key);
+        this.shownAtSelect.set(key, shownAt);
       }
     }
   }
@@ -118,11 +121,19 @@ export class SuppressionIndex implements Suppression {
     for (const key of this.shownAtSelect.keys()) if (patientHashes.has(patientOf(key))) this.shownAtSelect.delete(key);
   }
 
-  /** Forget what can no longer hold anything back. */
+  /**
+   * Forget what can no longer hold anything back. Order-select entries are visited oldest-renewed first and only
+   * until the first one still inside the window, so a refresh does not walk the whole window (1M rows: 500k
+   * entries). An expired entry renewed out of order (a late row with an old shown_at) waits for its turn; it holds
+   * nothing back meanwhile (holdBackReason checks the window itself).
+   */
   prune(now: Date): void {
     const t = now.getTime();
     for (const [key, held] of this.acknowledged) if (held.untilMs <= t) this.acknowledged.delete(key);
-    for (const [key, shownAt] of this.shownAtSelect) if (t - shownAt > this.settings.orderSignDedupWindowMs) this.shownAtSelect.delete(key);
+    for (const [key, shownAt] of this.shownAtSelect) {
+      if (t - shownAt <= this.settings.orderSignDedupWindowMs) break;
+      this.shownAtSelect.delete(key);
+    }
   }
 
   private holdBackReason(c: SuppressionCandidate, scope: string, patientHash: string, hook: string, now: number): string | undefined {
@@ -140,44 +151,6 @@ export class SuppressionIndex implements Suppression {
     }
     return undefined;
   }
-}
-
-/**
- * Rows written by other replicas may reach the database late (their audit queue batches and retries), so each
- * incremental refresh looks this far behind the previous one.
- */
-export const SYNC_OVERLAP_MS = 5 * 60_000;
-
-/**
- * Load unexpired suppressions and recent order-select cards from the database into the index. With `since`
- * (the previous refresh), only order-select cards shown after `since - SYNC_OVERLAP_MS` are read: this instance
- * notes its own cards as it shows them, so the refresh only has to catch other replicas' cards. The database
- * aggregates them (one row per rule, patient and orders, latest time), so a busy hour is not reloaded every time.
- */
-export async function syncSuppressionIndex(db: Kysely<StorageSchema>, index: SuppressionIndex, settings: SuppressionSettings, now: Date, since?: Date): Promise<void> {
-  const suppressions = await db
-    .selectFrom('suppression')
-    .select(['rule_id', 'patient_hash', 'drug_key', 'covers_critical', 'expires_at', 'client_issuer', 'client_tenant', 'fhir_server'])
-    .where('expires_at', '>', toDbTime(now))
-    .execute();
-  index.noteAcknowledged(
-    suppressions.map((r) => ({ ruleId: r.rule_id, patientHash: r.patient_hash, drugKey: r.drug_key, scope: scopeOfRow(r), coversCritical: fromDbFlag(r.covers_critical), expiresAt: fromDbTime(r.expires_at) })),
-  );
-  if (settings.orderSignDedup) {
-    const windowStart = now.getTime() - settings.orderSignDedupWindowMs;
-    const from = since ? Math.max(windowStart, since.getTime() - SYNC_OVERLAP_MS) : windowStart;
-    const shown = await db
-      .selectFrom('card_audit')
-      .select((eb) => ['rule_id', 'patient_hash', 'order_keys', 'client_issuer', 'client_tenant', 'fhir_server', eb.fn.max('shown_at').as('last_shown_at')])
-      .where('hook', '=', SELECT_HOOK)
-      .where('shown_at', '>=', toDbTime(new Date(from)))
-      .groupBy(['rule_id', 'patient_hash', 'order_keys', 'client_issuer', 'client_tenant', 'fhir_server'])
-      .execute();
-    index.noteShown(
-      shown.map((r) => ({ hook: SELECT_HOOK, ruleId: r.rule_id, patientHash: r.patient_hash, orderKeys: JSON.parse(r.order_keys) as string[], scope: scopeOfRow(r), shownAt: fromDbTime(r.last_shown_at) })),
-    );
-  }
-  index.prune(now);
 }
 
 const acknowledgedKey = (scope: string, ruleId: string, patientHash: string, drugKey: string): string => `${scope}\u0001${ruleId}\u0000${patientHash}\u0000${drugKey}`;

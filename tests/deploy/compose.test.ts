@@ -7,9 +7,11 @@ import { describe, expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import request from 'supertest';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, PROJECT_ROOT, loadConfig } from '../../src/config.js';
 import { DEFAULT_JWKS_FILE, DEFAULT_KEY_FILE } from '../../src/mint-token.js';
+import { testApp } from '../helpers/app.js';
 
 interface Service {
   image?: string;
@@ -80,6 +82,23 @@ describe('docker-compose.yml', () => {
     expect(config.env).toBe('production');
     expect(config.authMode).toBe('required');
     expect(config.playground).toBe(false);
+  });
+
+  test('serves /metrics on METRICS_PORT only, published on the host loopback, never on the public port', async () => {
+    const config = loadConfig(resolvedEnv());
+    expect(config.metrics).toMatchObject({ port: 9464, onPublicPort: false });
+    expect(service.ports).toContain(`127.0.0.1:${config.metrics.port}:${config.metrics.port}`);
+    expect(service.ports!.filter((p) => p.endsWith(`:${config.metrics.port}`)).every((p) => p.startsWith('127.0.0.1:'))).toBe(true);
+    const handle = await testApp({ METRICS_PORT: env.METRICS_PORT });
+    try {
+      expect((await request(handle.app).get('/metrics')).status).toBe(404);
+      expect(handle.metricsApp).toBeDefined();
+      const scraped = await request(handle.metricsApp!).get('/metrics');
+      expect(scraped.status).toBe(200);
+      expect(scraped.text).toContain('ldn_cds_http_requests_total');
+    } finally {
+      await handle.close();
+    }
   });
 
   test('wires the service to the other containers by name, and waits for them', () => {

@@ -24,7 +24,7 @@ const firstCall = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'deploy/compos
 const bundle = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'fixtures/patients/ldn-demo-patients.json'), 'utf8')) as {
   entry: Array<{ resource: { resourceType: string; id: string; subject?: { reference: string } } }>;
 };
-const URL = 'http://localhost:3000/cds-services/ldn-order-check';
+const URL = 'http://localhost:3000/cds-services/ldn-order-select';
 
 async function cli(...argv: string[]) {
   const out: string[] = [];
@@ -72,18 +72,18 @@ describe('ldn-cds mint-token and the compose trust configuration', () => {
   test('a minted token makes the first call: the service fetches ldn-demo-2 from HAPI and answers its cards', async () => {
     const { code, out } = await cli('mint-token', '--aud', URL, '--key', keyFile);
     expect(code).toBe(0);
-    const res = await request(handle.app).post('/cds-services/ldn-order-check').set('Authorization', `Bearer ${out}`).send(firstCall);
+    const res = await request(handle.app).post('/cds-services/ldn-order-select').set('Authorization', `Bearer ${out}`).send(firstCall);
     expect(res.status).toBe(200);
     expect(res.body.cards.map((c: { summary: string }) => c.summary).join('\n')).toMatch(/spasticity/i);
   });
 
   test('the same token a second time is refused, and a token for another URL is refused', async () => {
     const { out } = await cli('mint-token', '--aud', URL, '--key', keyFile);
-    const call = () => request(handle.app).post('/cds-services/ldn-order-check').set('Authorization', `Bearer ${out}`).send(firstCall);
+    const call = () => request(handle.app).post('/cds-services/ldn-order-select').set('Authorization', `Bearer ${out}`).send(firstCall);
     expect((await call()).status).toBe(200);
     expect((await call()).status).toBe(401);
     const other = await cli('mint-token', '--aud', 'http://localhost:3000/cds-services/ldn-patient-view', '--key', keyFile);
-    const res = await request(handle.app).post('/cds-services/ldn-order-check').set('Authorization', `Bearer ${other.out}`).send(firstCall);
+    const res = await request(handle.app).post('/cds-services/ldn-order-select').set('Authorization', `Bearer ${other.out}`).send(firstCall);
     expect(res.status).toBe(401);
     expect(res.body.resourceType).toBe('OperationOutcome');
   });

@@ -42,11 +42,13 @@ const kustomization = parse(read('kustomization.yaml')) as {
   images: Array<{ name: string; newName: string; newTag: string }>;
 };
 const component = parse(read('components/servicemonitor/kustomization.yaml')) as { kind: string; resources: string[] };
+const componentManifests: Manifest[] = component.resources.flatMap((f) => parseAllDocuments(read(path.join('components', 'servicemonitor', f))).map((d) => d.toJSON() as Manifest));
 const manifests: Manifest[] = kustomization.resources.flatMap((f) => parseAllDocuments(read(f)).map((d) => d.toJSON() as Manifest));
 const byKind = (kind: string) => manifests.find((m) => m.kind === kind)!;
 const deployment = byKind('Deployment');
 const pod = deployment.spec.template;
 const container = pod.spec.containers[0];
+const portNamed = (name: string) => container.ports.find((p: Manifest) => p.name === name);
 const configMap = byKind('ConfigMap');
 const envFile = (text: string) => Object.fromEntries([...text.matchAll(/^(\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
 const secretExample = envFile(read('secrets.env.example'));
@@ -69,6 +71,9 @@ describe('deploy/kubernetes manifests', () => {
       const Model = MODELS[`${m.apiVersion}/${m.kind}`];
       expect(Model, `${m.apiVersion} ${m.kind}`).toBeDefined();
       expect(() => new Model!(m).validate(), `${m.kind} ${m.metadata.name}`).not.toThrow();
+    }
+    for (const m of componentManifests.filter((c) => c.kind !== 'ServiceMonitor')) {
+      expect(() => new MODELS[`${m.apiVersion}/${m.kind}`]!(m).validate(), `${m.kind} ${m.metadata.name}`).not.toThrow();
     }
   });
 
@@ -108,7 +113,7 @@ describe('deploy/kubernetes manifests', () => {
       { secretRef: { name: kustomization.secretGenerator[0]!.name } },
     ]);
     const config = loadConfig({ ...configMap.data, ...secretExample });
-    expect(config).toMatchObject({ env: 'production', authMode: 'required', playground: false, port: container.ports[0].containerPort });
+    expect(config).toMatchObject({ env: 'production', authMode: 'required', playground: false, port: portNamed('http').containerPort });
   });
 
   test('TRUSTED_CLIENTS points into the mounted trusted-clients ConfigMap, and that file is a valid production list', async () => {
@@ -152,17 +157,49 @@ describe('deploy/kubernetes manifests', () => {
     expect(selects(byKind('NetworkPolicy').spec.podSelector.matchLabels)).toBe(true);
     expect(byKind('HorizontalPodAutoscaler').spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name });
     expect(byKind('HorizontalPodAutoscaler').spec.minReplicas).toBeGreaterThan(byKind('PodDisruptionBudget').spec.minAvailable);
-    expect(byKind('Service').spec.ports[0].targetPort).toBe(container.ports[0].name);
-    expect(byKind('NetworkPolicy').spec.ingress[0].ports[0].port).toBe(container.ports[0].name);
+    expect(byKind('Service').spec.ports.map((p: Manifest) => p.targetPort)).toEqual(['http']);
     expect(pod.spec.serviceAccountName).toBe(byKind('ServiceAccount').metadata.name);
+  });
 
-    const monitor = parse(read('components/servicemonitor/servicemonitor.yaml')) as Manifest;
+  test('/metrics: served on METRICS_PORT (the `metrics` container port), off on the public port', async () => {
+    const config = loadConfig({ ...configMap.data, ...secretExample });
+    expect(config.metrics).toMatchObject({ port: portNamed('metrics').containerPort, onPublicPort: false });
+    expect(portNamed('http').containerPort).toBe(config.port);
+    const handle = await testApp({ METRICS_PORT: configMap.data.METRICS_PORT });
+    try {
+      expect((await request(handle.app).get('/metrics')).status).toBe(404);
+      const scraped = await request(handle.metricsApp!).get('/metrics');
+      expect(scraped.status).toBe(200);
+      expect(scraped.text).toContain('ldn_cds_http_requests_total');
+      expect((await request(handle.metricsApp!).get('/readyz')).status).toBe(404);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  test('the ServiceMonitor scrapes the `metrics` port through a Service of its own, not the public one', () => {
+    const monitor = componentManifests.find((m) => m.kind === 'ServiceMonitor')!;
+    const metricsService = componentManifests.find((m) => m.kind === 'Service')!;
     expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
-    expect(monitor.kind).toBe('ServiceMonitor');
-    const service = byKind('Service');
-    expect(Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => service.metadata.labels[k] === v)).toBe(true);
-    expect(service.spec.ports.map((p: Manifest) => p.name)).toContain(monitor.spec.endpoints[0].port);
-    expect(monitor.spec.endpoints[0].path).toBe('/metrics');
+    const selected = [...manifests, ...componentManifests].filter(
+      (m) => m.kind === 'Service' && Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => m.metadata.labels[k] === v),
+    );
+    expect(selected.map((m) => m.metadata.name)).toEqual([metricsService.metadata.name]);
+    expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics' })]);
+    expect(metricsService.spec.ports).toEqual([expect.objectContaining({ name: 'metrics', targetPort: 'metrics' })]);
+    const labels = pod.metadata.labels;
+    expect(Object.entries(metricsService.spec.selector).every(([k, v]) => labels[k] === v)).toBe(true);
+  });
+
+  test('NetworkPolicy: the http port from anywhere, the metrics port only from the monitoring namespace', () => {
+    const ingress = byKind('NetworkPolicy').spec.ingress as Manifest[];
+    const rulesFor = (port: string) => ingress.filter((r) => r.ports.some((p: Manifest) => p.port === port));
+    expect(rulesFor('http')).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
+    expect(rulesFor('metrics')).toEqual([
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 'metrics', protocol: 'TCP' }] },
+    ]);
+    for (const r of ingress) for (const p of r.ports) expect(container.ports.map((c: Manifest) => c.name), String(p.port)).toContain(p.port);
+    expect(ingress).toHaveLength(2);
   });
 
   test('the image is the one the kustomization names, tagged with this version', () => {

@@ -74,7 +74,7 @@ export interface Cluster {
   url: string;
   replicas: Replica[];
   syncIntervalS: number;
-  /** A fresh single-use client JWT for `path` (e.g. /cds-services/ldn-order-check). */
+  /** A fresh single-use client JWT for `path` (e.g. /cds-services/ldn-order-select). */
   token(path: string): Promise<string>;
   /** Start one more replica with these variables overriding the cluster's (not behind nginx). */
   startExtra(name: string, env: Record<string, string>): Promise<Replica>;

@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { missingPrerequisites, orderSelect, startCluster } from './cluster.js';
 
-const SERVICE = '/cds-services/ldn-order-check';
+const SERVICE = '/cds-services/ldn-order-select';
 const seconds = Number(process.argv[2] ?? 15);
 const connections = Number(process.argv[3] ?? 16);
 const rounds = (process.argv[4] ?? '1,2').split(',').map(Number);

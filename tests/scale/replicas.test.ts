@@ -12,7 +12,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { ADMIN_TOKEN, missingPrerequisites, orderSelect, startCluster, type Cluster } from './cluster.js';
 
-const SERVICE = '/cds-services/ldn-order-check';
+const SERVICE = '/cds-services/ldn-order-select';
 const FEEDBACK = `${SERVICE}/feedback`;
 const missing = missingPrerequisites();
 const inCi = process.env.CI === 'true';

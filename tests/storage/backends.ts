@@ -194,8 +194,13 @@ export const testReasons: OverrideReasonLookup = {
 };
 
 /** createStorage with test defaults. */
-export function openStorage(config: Config, overrides: { options?: Partial<StorageOptions>; logger?: Logger; reasons?: OverrideReasonLookup } = {}): Promise<Storage> {
-  return createStorage(config, { logger: overrides.logger ?? silentLogger, options: testOptions(overrides.options), overrideReasons: overrides.reasons ?? testReasons });
+export function openStorage(config: Config, overrides: { options?: Partial<StorageOptions>; logger?: Logger; reasons?: OverrideReasonLookup; syncChunkRows?: number } = {}): Promise<Storage> {
+  return createStorage(config, {
+    logger: overrides.logger ?? silentLogger,
+    options: testOptions(overrides.options),
+    overrideReasons: overrides.reasons ?? testReasons,
+    ...(overrides.syncChunkRows ? { syncChunkRows: overrides.syncChunkRows } : {}),
+  });
 }
 
 /** SQLite 0/1 and PostgreSQL booleans alike. */

@@ -53,6 +53,7 @@ describe.each(BACKENDS)('suppression on $name', (backend) => {
   async function reopen(options: Partial<StorageOptions> = {}): Promise<void> {
     await storage.close();
     storage = await openStorage(db.config, { options });
+    await storage.sync.warmed(); // the order-select window loads in the background after start
   }
 
   /** A card the service returned (audited); returns its uuid. */
