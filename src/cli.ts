@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, loadConfig } from './config.js';
 import { createEngine } from './engine.js';
 import { parseHookRequest } from './hooks/request.js';
-import { formatPath, OutcomeError } from './http/outcomes.js';
+import { formatPath, OutcomeError } from './model/outcomes.js';
 import { KnowledgeError } from './knowledge/errors.js';
 import { loadKnowledge } from './knowledge/load.js';
 import { createLogger } from './observability/logger.js';

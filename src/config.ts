@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { formatPath } from './http/outcomes.js';
+import { formatPath } from './model/outcomes.js';
 import { StorageEnv, storageOptionsFrom, type StorageOptions } from './storage/options.js';
 
 /** The folder holding package.json, whether running from src/ (tsx, vitest) or dist/src/ (compiled). */

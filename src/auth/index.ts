@@ -8,7 +8,7 @@
  */
 import type { RequestHandler } from 'express';
 import type { Config } from '../config.js';
-import { outcome } from '../http/outcomes.js';
+import { outcome } from '../model/outcomes.js';
 import type { Logger } from '../observability/logger.js';
 import { scrubSecrets } from '../observability/logger.js';
 import { KeyStore } from './keys.js';

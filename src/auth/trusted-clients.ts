@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { JSONWebKeySet } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { formatPath } from '../http/outcomes.js';
+import { formatPath } from '../model/outcomes.js';
 import { normaliseUrl, StrictJwksSchema } from './keys.js';
 import sandboxJwks from './sandbox-jwks.json' with { type: 'json' };
 

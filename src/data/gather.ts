@@ -15,7 +15,7 @@ import type { Config } from '../config.js';
 import type { HookRequest } from '../hooks/request.js';
 import { userTokens } from '../hooks/request.js';
 import type { ServiceDefinition } from '../knowledge/services.js';
-import { OutcomeError, outcome, preconditionFailed, type IssueInput } from '../http/outcomes.js';
+import { OutcomeError, outcome, preconditionFailed, type IssueInput } from '../model/outcomes.js';
 import type { Logger } from '../observability/logger.js';
 import type { Chart } from './chart.js';
 import { containedMedication, relativeReference } from './chart.js';

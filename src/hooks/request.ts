@@ -7,8 +7,8 @@
 import { z } from 'zod';
 import type { Resource } from 'fhir/r4.js';
 import type { HookName } from '../clinical/facts.js';
-import { badRequest, OutcomeError, outcome, zodIssues, type IssueInput } from '../http/outcomes.js';
-import type { JsonDocument } from '../http/json-document.js';
+import { badRequest, OutcomeError, outcome, zodIssues, type IssueInput } from '../model/outcomes.js';
+import type { JsonDocument } from '../model/json-document.js';
 import { isWellFormedUnicode } from '../data/templates.js';
 
 export const SUPPORTED_HOOKS = ['patient-view', 'order-select', 'order-sign'] as const satisfies readonly HookName[];
@@ -130,7 +130,7 @@ export const VOLATILE_MEMBERS: readonly string[] = ['hookInstance', 'fhirAuthori
 
 export interface ParsedHookCall {
   request: HookRequest;
-  /** Digest of the body less VOLATILE_MEMBERS (src/http/json-document.ts), when its top level could be mapped. */
+  /** Digest of the body less VOLATILE_MEMBERS (src/model/json-document.ts), when its top level could be mapped. */
   bodyDigest?: string;
 }
 

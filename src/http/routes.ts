@@ -6,7 +6,7 @@ import { Router, type RequestHandler } from 'express';
 import type { Engine } from '../engine.js';
 import { parseHookDocument } from '../hooks/request.js';
 import { documentOf } from './body.js';
-import { notFound, OutcomeError } from './outcomes.js';
+import { notFound, OutcomeError } from '../model/outcomes.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClientIdentity } from '../storage/scope.js';
 

@@ -23,7 +23,7 @@ import { ConfigError, PROJECT_ROOT, type Config } from '../config.js';
 import type { TrustedClient } from '../auth/trusted-clients.js';
 import type { Knowledge } from '../knowledge/load.js';
 import type { Logger } from '../observability/logger.js';
-import { badRequest, outcome, OutcomeError, unsupportedMediaType } from '../http/outcomes.js';
+import { badRequest, outcome, OutcomeError, unsupportedMediaType } from '../model/outcomes.js';
 import { buildScenarioList, playgroundPatientIds, readScenarioSources } from './scenarios.js';
 import type { Storage } from '../storage/index.js';
 import { patientHash } from '../observability/logger.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Resource } from 'fhir/r4.js';
-import { formatPath } from '../http/outcomes.js';
+import { formatPath } from '../model/outcomes.js';
 
 const SYSTEMS: Record<string, string> = {
   rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm',

@@ -4,7 +4,7 @@
  * pass them to createStorage as `deps.options`.
  */
 import { z } from 'zod';
-import { formatPath } from '../http/outcomes.js';
+import { formatPath } from '../model/outcomes.js';
 
 const onOff = (fallback: 'on' | 'off') =>
   z

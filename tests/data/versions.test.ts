@@ -10,7 +10,7 @@ import { asR4, asR4Reference } from '../../src/data/versions.js';
 import { createEngine } from '../../src/engine.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
-import { OutcomeError } from '../../src/http/outcomes.js';
+import { OutcomeError } from '../../src/model/outcomes.js';
 import { memoryLogger } from '../helpers/app.js';
 
 const NOW = new Date('2026-11-21T09:00:00Z');
