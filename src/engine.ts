@@ -4,12 +4,12 @@
  */
 import type { MedicationRequest } from 'fhir/r4.js';
 import type { Config } from './config.js';
-import type { PatientFacts } from './clinical/facts.js';
-import type { CardDraft, CdsResponse } from './cards/types.js';
+import type { PatientFacts } from './model/facts.js';
+import type { CardDraft, CdsResponse } from './model/cards.js';
 import type { RenderDeps, RenderedCard } from './cards/render.js';
 import { AnswerTemplate } from './cards/answer.js';
 import { gatherChart, suppliedByRequest, type DropReason, type GatherReport } from './data/gather.js';
-import type { Chart } from './data/chart.js';
+import type { Chart } from './model/chart.js';
 import type { HookRequest } from './hooks/request.js';
 import type { Knowledge } from './knowledge/load.js';
 import type { ServiceDefinition } from './knowledge/services.js';

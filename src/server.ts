@@ -5,7 +5,7 @@
  */
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './app.js';
-import { KnowledgeError } from './knowledge/errors.js';
+import { KnowledgeError } from './model/problems.js';
 import { AuthConfigError } from './auth/index.js';
 import { createLogger } from './observability/logger.js';
 import { createHttpServer, listen, ListenError } from './http/listen.js';

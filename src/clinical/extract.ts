@@ -13,11 +13,11 @@
  */
 import { hash } from 'node:crypto';
 import path from 'node:path';
-import { KnowledgeError } from '../knowledge/errors.js';
-import { resolveMedication, type Chart } from '../data/chart.js';
+import { KnowledgeError } from '../model/problems.js';
+import { resolveMedication, type Chart } from '../model/chart.js';
 import { deepFreeze, LruCache } from './cache.js';
 import { CONDITION_VALUE_SETS, normaliseCondition } from './conditions.js';
-import type { ConditionFact, MedicationFact, MedicationSource, PatientFacts } from './facts.js';
+import type { ConditionFact, MedicationFact, MedicationSource, PatientFacts } from '../model/facts.js';
 import { brandsFromDisplays, loadLexicon, type Lexicon } from './lexicon.js';
 import { finaliseMedication, MEDICATION_VALUE_SETS, medicationReferenceOf, normaliseMedication, type MedicationBase } from './medications.js';
 import { loadValueSets, type ValueSetIndex } from './valuesets.js';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { KnowledgeError } from '../knowledge/errors.js';
+import { KnowledgeError } from '../model/problems.js';
 import { LruCache } from './cache.js';
 
 export const INGREDIENT_CLASSES = ['opioid', 'naltrexone', 'bupropion', 'interferon-beta', 'glatiramer', 'opioid-antagonist', 'antispasticity', 'other'] as const;

@@ -17,7 +17,7 @@
  * - interferon-beta and glatiramer: their value sets or names/brands (glatiramer is not an interferon).
  */
 import { compilePaths } from './paths.js';
-import type { CodeRef, IngredientFact, MedicationFact, MedicationSource, NaltrexoneRole } from './facts.js';
+import type { CodeRef, IngredientFact, MedicationFact, MedicationSource, NaltrexoneRole } from '../model/facts.js';
 import { deepFreeze } from './cache.js';
 import { readDose } from './dose.js';
 import { displayTexts, ingredientsFromMedication, ingredientsFromTexts, principalStrength, toCodeRef } from './ingredients.js';

@@ -10,7 +10,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { KnowledgeError } from '../knowledge/errors.js';
+import { KnowledgeError } from '../model/problems.js';
 
 export const ATC_SYSTEM = 'http://www.whocc.no/atc';
 export const ICD10CM_SYSTEM = 'http://hl7.org/fhir/sid/icd-10-cm';

@@ -17,12 +17,12 @@ import { userTokens } from '../hooks/request.js';
 import type { ServiceDefinition } from '../knowledge/services.js';
 import { OutcomeError, outcome, preconditionFailed, type IssueInput } from '../model/outcomes.js';
 import type { Logger } from '../observability/logger.js';
-import type { Chart } from './chart.js';
-import { containedMedication, relativeReference } from './chart.js';
+import type { Chart } from '../model/chart.js';
+import { containedMedication, relativeReference } from '../model/chart.js';
 import { decideFhirAccess } from './fhir-access.js';
 import { createFhirClient, FhirFetchError, hasErrorIssue, isIncludedNonMedication, isResource, type FhirClient } from './fhir-client.js';
 import { isOtherPatients, queriedType, screen, screenProblem } from './screen.js';
-import { renderTemplate } from './templates.js';
+import { renderTemplate } from '../model/prefetch-template.js';
 import { asR4, asR4Reference, type VersionReport } from './versions.js';
 
 export type KeySource = 'prefetch' | 'prefetch-null' | 'prefetch-paged' | 'fetched' | 'unavailable';

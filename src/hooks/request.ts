@@ -6,10 +6,10 @@
  */
 import { z } from 'zod';
 import type { Resource } from 'fhir/r4.js';
-import type { HookName } from '../clinical/facts.js';
+import type { HookName } from '../model/facts.js';
 import { badRequest, OutcomeError, outcome, zodIssues, type IssueInput } from '../model/outcomes.js';
 import type { JsonDocument } from '../model/json-document.js';
-import { isWellFormedUnicode } from '../data/templates.js';
+import { isWellFormedUnicode } from '../model/prefetch-template.js';
 
 export const SUPPORTED_HOOKS = ['patient-view', 'order-select', 'order-sign'] as const satisfies readonly HookName[];
 

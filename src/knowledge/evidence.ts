@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import type { Link } from '../cards/types.js';
+import type { Link } from '../model/cards.js';
 import { ProblemList, readKnowledgeFile } from './read-yaml.js';
 
 /** Strength of evidence, in words a prescriber reads at a glance. */

@@ -5,15 +5,15 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import type { PatientFacts } from '../clinical/facts.js';
-import type { Chart } from '../data/chart.js';
-import type { Link } from '../cards/types.js';
+import type { PatientFacts } from '../model/facts.js';
+import type { Chart } from '../model/chart.js';
+import type { Link } from '../model/cards.js';
 import type { Rule } from '../rules/contract.js';
 import { createFactExtractor, loadClinicalKnowledge } from '../clinical/extract.js';
 import { loadRules } from '../rules/load.js';
 import { loadEvidence, type EvidenceCatalogue } from './evidence.js';
 import { loadOverrideReasons, type OverrideReasonCatalogue } from './override-reasons.js';
-import { KnowledgeError } from './errors.js';
+import { KnowledgeError } from '../model/problems.js';
 import { readKnowledgeFile } from './read-yaml.js';
 import { ServiceCatalog, loadServices, type ServiceDefinition } from './services.js';
 

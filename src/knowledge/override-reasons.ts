@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import type { Coding } from '../cards/types.js';
+import type { Coding } from '../model/cards.js';
 import { ProblemList, readKnowledgeFile } from './read-yaml.js';
 
 /**

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { ZodType, ZodTypeDef } from 'zod';
 import { formatPath } from '../model/outcomes.js';
-import { KnowledgeError } from './errors.js';
+import { KnowledgeError } from '../model/problems.js';
 
 export type KnowledgeProblem = KnowledgeError['problems'][number];
 

@@ -11,11 +11,11 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { HookName } from '../clinical/facts.js';
+import type { HookName } from '../model/facts.js';
 import { SUPPORTED_HOOKS } from '../hooks/request.js';
-import { KnowledgeError } from './errors.js';
+import { KnowledgeError } from '../model/problems.js';
 import { readKnowledgeFile } from './read-yaml.js';
-import { templateTokens } from '../data/templates.js';
+import { templateTokens } from '../model/prefetch-template.js';
 
 /** Context fields that are prefetch tokens, per hook (hooks library: only root-level primitive fields). */
 export const CONTEXT_TOKENS: Record<HookName, readonly string[]> = {

@@ -6,8 +6,8 @@
  * Evaluation order: bindings (in file order) → `when` all non-empty → `unless` all empty →
  * findings that hold (a card with findings needs one) → card text, suggestions, subjects.
  */
-import type { HookName, PatientFacts } from '../clinical/facts.js';
-import type { Action, CardDraft, Coding, SuggestionDraft } from '../cards/types.js';
+import type { HookName, PatientFacts } from '../model/facts.js';
+import type { Action, CardDraft, Coding, SuggestionDraft } from '../model/cards.js';
 import type { EvidenceCatalogue } from '../knowledge/evidence.js';
 import type { OverrideReasonCatalogue } from '../knowledge/override-reasons.js';
 import { ProblemList } from '../knowledge/read-yaml.js';

@@ -35,7 +35,7 @@
  * - Number literals are compiled only when written as JavaScript would print them (`4.5`, not `4.50`), since
  *   fhirpath.js keeps a literal's text for toString().
  */
-import type { PatientFacts } from '../clinical/facts.js';
+import type { PatientFacts } from '../model/facts.js';
 import type { Expression, Variables } from './fhirpath.js';
 
 /** A node of the tree fhirpath.js's parse() returns (the fields used here). */

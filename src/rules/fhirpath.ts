@@ -13,7 +13,7 @@
  * medication list; anything else, and the odd input the closures do not handle, is evaluated by fhirpath.js.
  */
 import fhirpath, { type UserInvocationTable } from 'fhirpath';
-import type { PatientFacts } from '../clinical/facts.js';
+import type { PatientFacts } from '../model/facts.js';
 import { FACT_FIELD_NAMES } from './fact-shape.js';
 import { compileFast } from './fhirpath-compiled.js';
 
@@ -108,7 +108,7 @@ export function compileExpression(expression: string, allowedVariables: Readonly
   }
   const unknownMembers = [...members].filter((m) => !FACT_FIELD_NAMES.has(m));
   if (unknownMembers.length > 0) {
-    throw new ExpressionError(`unknown field ${unknownMembers.join(', ')}: not a field of the clinical facts (src/clinical/facts.ts)`);
+    throw new ExpressionError(`unknown field ${unknownMembers.join(', ')}: not a field of the clinical facts (src/model/facts.ts)`);
   }
   const reference = compileWithFhirpathJs(expression);
   return compileFast(ast, reference) ?? reference;

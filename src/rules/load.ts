@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { KnowledgeError } from '../knowledge/errors.js';
+import { KnowledgeError } from '../model/problems.js';
 import { ProblemList, readKnowledgeFile } from '../knowledge/read-yaml.js';
 import { compileRule, type RuleDependencies } from './compile.js';
 import type { Rule } from './contract.js';

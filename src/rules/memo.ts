@@ -10,9 +10,9 @@
  * bounded by the total size of the bodies and charts it remembers.
  */
 import { hash } from 'node:crypto';
-import type { PatientFacts } from '../clinical/facts.js';
-import type { CardDraft } from '../cards/types.js';
-import type { Chart } from '../data/chart.js';
+import type { PatientFacts } from '../model/facts.js';
+import type { CardDraft } from '../model/cards.js';
+import type { Chart } from '../model/chart.js';
 import type { GatherReport } from '../data/gather.js';
 import { deepFreeze } from '../clinical/cache.js';
 

@@ -8,7 +8,7 @@
  */
 import type SqliteDatabase from 'better-sqlite3';
 import type { Insertable } from 'kysely';
-import type { Indicator } from '../cards/types.js';
+import type { Indicator } from '../model/cards.js';
 import type { Logger } from '../observability/logger.js';
 import { StorageUnavailableError, type DatabaseHealth } from './errors.js';
 import type { DatabaseLink } from './connection.js';

@@ -11,7 +11,7 @@
  * other instances' overrides and order-select cards arrive within STORAGE_SYNC_INTERVAL_S.
  */
 import type { Kysely } from 'kysely';
-import type { CardDraft } from '../cards/types.js';
+import type { CardDraft } from '../model/cards.js';
 import type { Logger } from '../observability/logger.js';
 import type { AuditEntry } from './audit.js';
 import { fromDbFlag, fromDbTime, toDbTime, type StorageSchema } from './schema.js';

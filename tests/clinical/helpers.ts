@@ -3,9 +3,9 @@ import path from 'node:path';
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
 import { fileURLToPath } from 'node:url';
-import type { Chart } from '../../src/data/chart.js';
+import type { Chart } from '../../src/model/chart.js';
 import { createFactExtractor, loadClinicalKnowledge, type ClinicalKnowledge } from '../../src/clinical/extract.js';
-import type { MedicationFact, HookName } from '../../src/clinical/facts.js';
+import type { MedicationFact, HookName } from '../../src/model/facts.js';
 import { finaliseMedication, normaliseMedication, type MedicationInput } from '../../src/clinical/medications.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { renderTemplate, templateTokens } from '../../src/data/templates.js';
+import { renderTemplate, templateTokens } from '../../src/model/prefetch-template.js';
 import { userTokens } from '../../src/hooks/request.js';
 import { isAllowedFhirServer } from '../../src/data/fhir-access.js';
 

@@ -5,7 +5,7 @@ import { createApp } from '../../src/app.js';
 import { testConfig } from '../../src/config.js';
 import { CdsResponseSchema } from '../../src/cards/schema.js';
 import { clampSummary, renderCards } from '../../src/cards/render.js';
-import type { CardDraft } from '../../src/cards/types.js';
+import type { CardDraft } from '../../src/model/cards.js';
 import type { Rule } from '../../src/rules/contract.js';
 import { runRules } from '../../src/rules/run.js';
 import { dataCountRule, memoryLogger, orderSelect, patientView, testKnowledge, withFhir } from '../helpers/app.js';

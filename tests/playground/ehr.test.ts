@@ -12,7 +12,7 @@ import { parseFeedbackBody } from '../../src/http/feedback.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { hookRequest, loadScenarioFiles } from '../../src/scenarios/build.js';
-import type { Card } from '../../src/cards/types.js';
+import type { Card } from '../../src/model/cards.js';
 import * as ehr from '../../src/web/playground/ehr.js';
 
 const NOW = new Date('2026-11-21T09:00:00Z');

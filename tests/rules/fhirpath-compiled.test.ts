@@ -13,7 +13,7 @@ import path from 'node:path';
 import fhirpath from 'fhirpath';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, test } from 'vitest';
-import type { PatientFacts } from '../../src/clinical/facts.js';
+import type { PatientFacts } from '../../src/model/facts.js';
 import { deepFreeze } from '../../src/clinical/cache.js';
 import { testConfig } from '../../src/config.js';
 import { createEngine } from '../../src/engine.js';

@@ -1,6 +1,6 @@
 import fhirpath from 'fhirpath';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { KnowledgeError } from '../../src/knowledge/errors.js';
+import { KnowledgeError } from '../../src/model/problems.js';
 import { loadRules } from '../../src/rules/load.js';
 import { draftOrder, glatiramer, ldnOrder, multipleSclerosis, noDrafts, opioid, orderFacts, patientViewFacts, statement } from '../helpers/facts.js';
 import { projectDependencies, projectRules } from './project-rules.js';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Resource } from 'fhir/r4.js';
 import { EvaluationMemo, memoKey, type MemoEntry } from '../../src/rules/memo.js';
-import type { Chart } from '../../src/data/chart.js';
+import type { Chart } from '../../src/model/chart.js';
 
 function chart(resources: Resource[], drafts: Resource[] = []): Chart {
   return { hook: 'order-select', patientId: 'p1', draftOrders: drafts, selections: [], resources, medications: new Map() };
