@@ -21,7 +21,7 @@ import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROJECT_ROOT, loadConfig } from '../src/config.js';
+import { PROJECT_ROOT, loadConfig } from '../src/config/index.js';
 import { createEngine } from '../src/engine.js';
 import { parseHookRequest } from '../src/hooks/request.js';
 import { loadKnowledge } from '../src/knowledge/load.js';

@@ -3,7 +3,7 @@
  * Order: request id + log → CORS (headers on every answer, preflights without auth) → routes → 404 → errors.
  */
 import express, { type Express } from 'express';
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 import { createAuth, type AuthService } from './auth/index.js';
 import type { ReplayCache } from './auth/replay-cache.js';
 import { createEngine, type Engine } from './engine.js';

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config/index.js';
 import { createEngine } from './engine.js';
 import { parseHookRequest } from './hooks/request.js';
 import { formatPath, OutcomeError } from './model/outcomes.js';

@@ -3,7 +3,7 @@
  * Used by the HTTP route and the CLI alike.
  */
 import type { MedicationRequest } from 'fhir/r4.js';
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 import type { PatientFacts } from './model/facts.js';
 import type { CardDraft, CdsResponse } from './model/cards.js';
 import type { RenderDeps, RenderedCard } from './cards/render.js';

@@ -3,7 +3,7 @@
  * (a port in use is a one-line error naming PORT/HOST and exit 1; /metrics on METRICS_PORT when set),
  * and on SIGTERM/SIGINT stop accepting connections and let in-flight requests finish before exiting.
  */
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config/index.js';
 import { createApp } from './app.js';
 import { KnowledgeError } from './model/problems.js';
 import { AuthConfigError } from './auth/index.js';

@@ -11,7 +11,7 @@
  * read as R4 (src/data/versions.ts). At most CHART_MAX_RESOURCES resources per call (412 past it).
  */
 import type { Bundle, Medication, Resource } from 'fhir/r4.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { HookRequest } from '../hooks/request.js';
 import { userTokens } from '../hooks/request.js';
 import type { ServiceDefinition } from '../knowledge/services.js';

@@ -9,7 +9,7 @@
  */
 import http, { type RequestListener, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HttpTimeouts } from '../config.js';
+import type { HttpTimeouts } from '../config/index.js';
 import { outcome, type Outcome } from '../model/outcomes.js';
 
 /** A server with the configured timeouts; timeouts are enforced by a sweep at most every second. */

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config.js';
+import { PROJECT_ROOT } from '../config/index.js';
 import { EVIDENCE_STRENGTHS } from '../knowledge/evidence.js';
 import { SUMMARY_MAX_LENGTH } from '../rules/template.js';
 

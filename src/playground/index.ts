@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
 import helmet from 'helmet';
-import { ConfigError, PROJECT_ROOT, type Config } from '../config.js';
+import { ConfigError, PROJECT_ROOT, type Config } from '../config/index.js';
 import type { TrustedClient } from '../auth/trusted-clients.js';
 import type { Knowledge } from '../knowledge/load.js';
 import type { Logger } from '../observability/logger.js';

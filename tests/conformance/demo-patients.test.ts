@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from 'fhir/r4.js';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { createEngine } from '../../src/engine.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';

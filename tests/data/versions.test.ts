@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { Resource } from 'fhir/r4.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { asR4, asR4Reference } from '../../src/data/versions.js';
 import { createEngine } from '../../src/engine.js';
 import { parseHookRequest } from '../../src/hooks/request.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Resource } from 'fhir/r4.js';
 import { createApp, type AppDeps, type AppHandle } from '../../src/app.js';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import type { PatientFacts, MedicationFact } from '../../src/model/facts.js';
 import { statement as factStatement } from './facts.js';
 import type { Knowledge } from '../../src/knowledge/load.js';

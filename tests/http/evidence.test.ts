@@ -11,7 +11,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp, type AppHandle } from '../../src/app.js';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { evidenceUrls, type EvidenceEntry } from '../../src/knowledge/evidence.js';
 import { loadKnowledge, type Knowledge } from '../../src/knowledge/load.js';
 import { escapeHtml, html, raw, safeHref } from '../../src/web/evidence/html.js';

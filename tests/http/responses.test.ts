@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import request from 'supertest';
 import { createApp } from '../../src/app.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { CdsResponseSchema } from '../../src/cards/schema.js';
 import { clampSummary, renderCards } from '../../src/cards/render.js';
 import type { CardDraft } from '../../src/model/cards.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import path from 'node:path';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { createEngine } from '../../src/engine.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
 import { parseFeedbackBody } from '../../src/http/feedback.js';

@@ -11,7 +11,7 @@ import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createApp, type AppHandle } from '../../src/app.js';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import { createLogger } from '../../src/observability/logger.js';

@@ -15,7 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, test } from 'vitest';
 import type { PatientFacts } from '../../src/model/facts.js';
 import { deepFreeze } from '../../src/clinical/cache.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { createEngine } from '../../src/engine.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';

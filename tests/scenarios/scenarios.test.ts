@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import path from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { CdsResponseSchema } from '../../src/cards/schema.js';
 import { createEngine } from '../../src/engine.js';
 import { parseHookRequest } from '../../src/hooks/request.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Indicator } from '../../src/model/cards.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { createStorage, type Storage, type StorageOptions } from '../../src/storage/index.js';
 import { BACKENDS, REASON_SYSTEM, count, openStorage, silentLogger, testOptions, type TestDatabase } from './backends.js';
 import { clientScope, type ClientScope } from '../../src/storage/scope.js';

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { formatPath } from './model/outcomes.js';
-import { StorageEnv, storageOptionsFrom, type StorageOptions } from './storage/options.js';
+import { formatPath } from '../model/outcomes.js';
+import { StorageEnv, storageOptionsFrom, type StorageOptions } from './storage.js';
 
 /** The folder holding package.json, whether running from src/ (tsx, vitest) or dist/src/ (compiled). */
 export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
