@@ -15,7 +15,7 @@ import { hash } from 'node:crypto';
 import path from 'node:path';
 import { KnowledgeError } from '../model/problems.js';
 import { resolveMedication, type Chart } from '../model/chart.js';
-import { deepFreeze, LruCache } from './cache.js';
+import { deepFreeze, LruCache } from '../model/cache.js';
 import { CONDITION_VALUE_SETS, normaliseCondition } from './conditions.js';
 import type { ConditionFact, MedicationFact, MedicationSource, PatientFacts } from '../model/facts.js';
 import { brandsFromDisplays, loadLexicon, type Lexicon } from './lexicon.js';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { KnowledgeError } from '../model/problems.js';
-import { LruCache } from './cache.js';
+import { LruCache } from '../model/cache.js';
 
 export const INGREDIENT_CLASSES = ['opioid', 'naltrexone', 'bupropion', 'interferon-beta', 'glatiramer', 'opioid-antagonist', 'antispasticity', 'other'] as const;
 export type IngredientClass = (typeof INGREDIENT_CLASSES)[number];

@@ -18,7 +18,7 @@
  */
 import { compilePaths } from './paths.js';
 import type { CodeRef, IngredientFact, MedicationFact, MedicationSource, NaltrexoneRole } from '../model/facts.js';
-import { deepFreeze } from './cache.js';
+import { deepFreeze } from '../model/cache.js';
 import { readDose } from './dose.js';
 import { displayTexts, ingredientsFromMedication, ingredientsFromTexts, principalStrength, toCodeRef } from './ingredients.js';
 import type { Lexicon } from './lexicon.js';

@@ -124,7 +124,7 @@ export function parseHookRequest(body: unknown, servedHooks: readonly string[], 
 
 /**
  * Members left out of the body digest: hookInstance differs on every call, fhirAuthorization carries a secret.
- * Neither changes what the service concludes from data the call supplies in full (src/engine.ts).
+ * Neither changes what the service concludes from data the call supplies in full (src/engine/index.ts).
  */
 export const VOLATILE_MEMBERS: readonly string[] = ['hookInstance', 'fhirAuthorization'];
 

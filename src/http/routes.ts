@@ -3,7 +3,7 @@
  * (§2, https://cds-hooks.hl7.org/2.0/#calling-a-cds-service). The only module in the pipeline that knows Express.
  */
 import { Router, type RequestHandler } from 'express';
-import type { Engine } from '../engine.js';
+import type { Engine } from '../engine/index.js';
 import { parseHookDocument } from '../hooks/request.js';
 import { documentOf } from './body.js';
 import { notFound, OutcomeError } from '../model/outcomes.js';

@@ -57,7 +57,7 @@ export interface Card {
 export interface CdsResponse {
   cards: Card[];
   systemActions?: Action[];
-  /** `{"ldn-cds.suppressed": n}` when suppression held cards back (src/engine.ts). */
+  /** `{"ldn-cds.suppressed": n}` when suppression held cards back (src/engine/index.ts). */
   extension?: Record<string, unknown>;
 }
 

@@ -21,7 +21,7 @@ import express, { Router, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { ConfigError, PROJECT_ROOT, type Config } from '../config/index.js';
 import type { TrustedClient } from '../auth/trusted-clients.js';
-import type { Knowledge } from '../knowledge/load.js';
+import type { Knowledge } from '../engine/knowledge.js';
 import type { Logger } from '../observability/logger.js';
 import { badRequest, outcome, OutcomeError, unsupportedMediaType } from '../model/outcomes.js';
 import { buildScenarioList, playgroundPatientIds, readScenarioSources } from './scenarios.js';

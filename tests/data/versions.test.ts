@@ -7,9 +7,9 @@ import { describe, expect, test } from 'vitest';
 import type { Resource } from 'fhir/r4.js';
 import { testConfig } from '../../src/config/index.js';
 import { asR4, asR4Reference } from '../../src/data/versions.js';
-import { createEngine } from '../../src/engine.js';
+import { createEngine } from '../../src/engine/index.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
-import { loadKnowledge } from '../../src/knowledge/load.js';
+import { loadKnowledge } from '../../src/engine/knowledge.js';
 import { OutcomeError } from '../../src/model/outcomes.js';
 import { memoryLogger } from '../helpers/app.js';
 

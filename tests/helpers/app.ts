@@ -10,7 +10,7 @@ import { createApp, type AppDeps, type AppHandle } from '../../src/app.js';
 import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import type { PatientFacts, MedicationFact } from '../../src/model/facts.js';
 import { statement as factStatement } from './facts.js';
-import type { Knowledge } from '../../src/knowledge/load.js';
+import type { Knowledge } from '../../src/engine/knowledge.js';
 import { ServiceCatalog, loadServices, type ServiceDefinition } from '../../src/knowledge/services.js';
 import { loadOverrideReasons } from '../../src/knowledge/override-reasons.js';
 import type { Rule } from '../../src/rules/contract.js';

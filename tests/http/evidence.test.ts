@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp, type AppHandle } from '../../src/app.js';
 import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { evidenceUrls, type EvidenceEntry } from '../../src/knowledge/evidence.js';
-import { loadKnowledge, type Knowledge } from '../../src/knowledge/load.js';
+import { loadKnowledge, type Knowledge } from '../../src/engine/knowledge.js';
 import { escapeHtml, html, raw, safeHref } from '../../src/web/evidence/html.js';
 import { parseRationale } from '../../src/rules/rationale.js';
 import { EVIDENCE_PAGE_LABEL } from '../../src/cards/render.js';

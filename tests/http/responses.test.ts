@@ -9,7 +9,7 @@ import type { CardDraft } from '../../src/model/cards.js';
 import type { Rule } from '../../src/rules/contract.js';
 import { runRules } from '../../src/rules/run.js';
 import { dataCountRule, memoryLogger, orderSelect, patientView, testKnowledge, withFhir } from '../helpers/app.js';
-import { createEngine } from '../../src/engine.js';
+import { createEngine } from '../../src/engine/index.js';
 import type { HookRequest } from '../../src/hooks/request.js';
 
 function draft(over: Partial<CardDraft>): CardDraft {

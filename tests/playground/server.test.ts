@@ -13,7 +13,7 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from '
 import { createApp, type AppHandle } from '../../src/app.js';
 import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
-import { loadKnowledge } from '../../src/knowledge/load.js';
+import { loadKnowledge } from '../../src/engine/knowledge.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createPlayground, loopbackOnly, PLAYGROUND_CSP, type PlaygroundScenario } from '../../src/playground/index.js';
 import { createSigner } from '../../src/playground/signer.js';

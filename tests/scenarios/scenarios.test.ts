@@ -8,9 +8,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { CdsResponseSchema } from '../../src/cards/schema.js';
-import { createEngine } from '../../src/engine.js';
+import { createEngine } from '../../src/engine/index.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
-import { loadKnowledge } from '../../src/knowledge/load.js';
+import { loadKnowledge } from '../../src/engine/knowledge.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { hookRequest, loadScenarioFiles } from '../../src/scenarios/build.js';
 

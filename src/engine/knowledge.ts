@@ -11,11 +11,11 @@ import type { Link } from '../model/cards.js';
 import type { Rule } from '../rules/contract.js';
 import { createFactExtractor, loadClinicalKnowledge } from '../clinical/extract.js';
 import { loadRules } from '../rules/load.js';
-import { loadEvidence, type EvidenceCatalogue } from './evidence.js';
-import { loadOverrideReasons, type OverrideReasonCatalogue } from './override-reasons.js';
+import { loadEvidence, type EvidenceCatalogue } from '../knowledge/evidence.js';
+import { loadOverrideReasons, type OverrideReasonCatalogue } from '../knowledge/override-reasons.js';
 import { KnowledgeError } from '../model/problems.js';
-import { readKnowledgeFile } from './read-yaml.js';
-import { ServiceCatalog, loadServices, type ServiceDefinition } from './services.js';
+import { readKnowledgeFile } from '../knowledge/read-yaml.js';
+import { ServiceCatalog, loadServices, type ServiceDefinition } from '../knowledge/services.js';
 
 export interface Knowledge {
   name: string;

@@ -14,7 +14,7 @@ import type { PatientFacts } from '../model/facts.js';
 import type { CardDraft } from '../model/cards.js';
 import type { Chart } from '../model/chart.js';
 import type { GatherReport } from '../data/gather.js';
-import { deepFreeze } from '../clinical/cache.js';
+import { deepFreeze } from '../model/cache.js';
 
 export interface MemoEntry {
   facts: PatientFacts;

@@ -3,24 +3,24 @@
  * Used by the HTTP route and the CLI alike.
  */
 import type { MedicationRequest } from 'fhir/r4.js';
-import type { Config } from './config/index.js';
-import type { PatientFacts } from './model/facts.js';
-import type { CardDraft, CdsResponse } from './model/cards.js';
-import type { RenderDeps, RenderedCard } from './cards/render.js';
-import { AnswerTemplate } from './cards/answer.js';
-import { gatherChart, suppliedByRequest, type DropReason, type GatherReport } from './data/gather.js';
-import type { Chart } from './model/chart.js';
-import type { HookRequest } from './hooks/request.js';
-import type { Knowledge } from './knowledge/load.js';
-import type { ServiceDefinition } from './knowledge/services.js';
-import type { Logger } from './observability/logger.js';
-import type { RuleContext } from './rules/contract.js';
-import type { Storage } from './storage/index.js';
-import { clientScope, type ClientIdentity } from './storage/scope.js';
-import { drugKey, orderKeys } from './cards/identity.js';
-import { patientHash } from './observability/logger.js';
-import { runRules, type RuleRunObserver } from './rules/run.js';
-import { bodyMemoKey, EvaluationMemo, memoKey, type MemoEntry } from './rules/memo.js';
+import type { Config } from '../config/index.js';
+import type { PatientFacts } from '../model/facts.js';
+import type { CardDraft, CdsResponse } from '../model/cards.js';
+import type { RenderDeps, RenderedCard } from '../cards/render.js';
+import { AnswerTemplate } from '../cards/answer.js';
+import { gatherChart, suppliedByRequest, type DropReason, type GatherReport } from '../data/gather.js';
+import type { Chart } from '../model/chart.js';
+import type { HookRequest } from '../hooks/request.js';
+import type { Knowledge } from './knowledge.js';
+import type { ServiceDefinition } from '../knowledge/services.js';
+import type { Logger } from '../observability/logger.js';
+import type { RuleContext } from '../rules/contract.js';
+import type { Storage } from '../storage/index.js';
+import { clientScope, type ClientIdentity } from '../storage/scope.js';
+import { drugKey, orderKeys } from './identity.js';
+import { patientHash } from '../observability/logger.js';
+import { runRules, type RuleRunObserver } from '../rules/run.js';
+import { bodyMemoKey, EvaluationMemo, memoKey, type MemoEntry } from './memo.js';
 
 /** Default memo budget: 32 M characters of serialised charts or bytes of hook bodies (a realistic one is ~30 KB). */
 const DEFAULT_MEMO_CHARS = 32 * 1024 * 1024;

@@ -3,7 +3,7 @@
  * the least recently used entries go first, a read refreshes an entry, and evicting stays cheap once full.
  */
 import { describe, expect, it } from 'vitest';
-import { LruCache } from '../../src/clinical/cache.js';
+import { LruCache } from '../../src/model/cache.js';
 
 describe('LruCache', () => {
   it('never holds more than its capacity and keeps the most recent entries', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Resource } from 'fhir/r4.js';
-import { EvaluationMemo, memoKey, type MemoEntry } from '../../src/rules/memo.js';
+import { EvaluationMemo, memoKey, type MemoEntry } from '../../src/engine/memo.js';
 import type { Chart } from '../../src/model/chart.js';
 
 function chart(resources: Resource[], drafts: Resource[] = []): Chart {
