@@ -6,12 +6,12 @@
  */
 import { z } from 'zod';
 import type { Resource } from 'fhir/r4.js';
-import type { HookName } from '../model/facts.js';
+import { SUPPORTED_HOOKS, type HookName } from '../model/hooks.js';
 import { badRequest, OutcomeError, outcome, zodIssues, type IssueInput } from '../model/outcomes.js';
 import type { JsonDocument } from '../model/json-document.js';
 import { isWellFormedUnicode } from '../model/prefetch-template.js';
 
-export const SUPPORTED_HOOKS = ['patient-view', 'order-select', 'order-sign'] as const satisfies readonly HookName[];
+export { SUPPORTED_HOOKS };
 
 const nonEmpty = z.string().min(1, 'must be a non-empty string');
 /** A context id: non-empty and well-formed Unicode (a lone surrogate cannot be put in a FHIR query). */

@@ -11,19 +11,11 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { HookName } from '../model/facts.js';
-import { SUPPORTED_HOOKS } from '../hooks/request.js';
+import { CONTEXT_TOKENS, SUPPORTED_HOOKS, USER_TOKENS, type HookName } from '../model/hooks.js';
 import { KnowledgeError } from '../model/problems.js';
 import { readKnowledgeFile } from './read-yaml.js';
 import { templateTokens } from '../model/prefetch-template.js';
 
-/** Context fields that are prefetch tokens, per hook (hooks library: only root-level primitive fields). */
-export const CONTEXT_TOKENS: Record<HookName, readonly string[]> = {
-  'patient-view': ['userId', 'patientId', 'encounterId'],
-  'order-select': ['userId', 'patientId', 'encounterId'],
-  'order-sign': ['userId', 'patientId', 'encounterId'],
-};
-export const USER_TOKENS = ['userPractitionerId', 'userPractitionerRoleId', 'userPatientId', 'userRelatedPersonId'] as const;
 
 /**
  * `hookVersion` of each hook as published in the CDS Hooks Library (HL7/cds-hooks-library@5d04c4d,

@@ -4,7 +4,7 @@
  * Built by src/data/gather.ts; read by src/clinical (fact extraction). Nothing here is mutated after gathering.
  */
 import type { Medication, Resource } from 'fhir/r4.js';
-import type { HookName } from './facts.js';
+import type { HookName } from './hooks.js';
 
 export interface Chart {
   hook: HookName;

@@ -6,7 +6,8 @@
  * Evaluation order: bindings (in file order) → `when` all non-empty → `unless` all empty →
  * findings that hold (a card with findings needs one) → card text, suggestions, subjects.
  */
-import type { HookName, PatientFacts } from '../model/facts.js';
+import type { PatientFacts } from '../model/facts.js';
+import type { HookName } from '../model/hooks.js';
 import type { Action, CardDraft, Coding, SuggestionDraft } from '../model/cards.js';
 import type { EvidenceCatalogue } from '../knowledge/evidence.js';
 import type { OverrideReasonCatalogue } from '../knowledge/override-reasons.js';

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Resource } from 'fhir/r4.js';
 import { formatPath } from '../model/outcomes.js';
+import { SUPPORTED_HOOKS } from '../model/hooks.js';
 
 const SYSTEMS: Record<string, string> = {
   rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm',
@@ -56,7 +57,7 @@ export const ScenarioFile = z
         z
           .object({
             name: z.string().min(1),
-            hook: z.enum(['order-select', 'order-sign', 'patient-view']).default('order-select'),
+            hook: z.enum(SUPPORTED_HOOKS).default('order-select'),
             medications: z.array(Item).default([]),
             conditions: z.array(Item).default([]),
             orders: z.array(Item).default([]),

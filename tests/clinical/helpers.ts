@@ -5,7 +5,8 @@ import r4 from 'fhirpath/fhir-context/r4/index.js';
 import { fileURLToPath } from 'node:url';
 import type { Chart } from '../../src/model/chart.js';
 import { createFactExtractor, loadClinicalKnowledge, type ClinicalKnowledge } from '../../src/clinical/extract.js';
-import type { MedicationFact, HookName } from '../../src/model/facts.js';
+import type { MedicationFact } from '../../src/model/facts.js';
+import type { HookName } from '../../src/model/hooks.js';
 import { finaliseMedication, normaliseMedication, type MedicationInput } from '../../src/clinical/medications.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
