@@ -12,7 +12,6 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, loadConfig } from './config/index.js';
 import { createEngine } from './engine/index.js';
-import { parseHookRequest } from './hooks/request.js';
 import { formatPath, OutcomeError } from './model/outcomes.js';
 import { KnowledgeError } from './model/problems.js';
 import { loadKnowledge } from './engine/knowledge.js';
@@ -174,14 +173,12 @@ async function evaluateCommand(argv: string[], out: Out, err: Out): Promise<numb
     for (const item of input.requests) {
       const hook = item.request.hook;
       const serviceId = args.values.service as string | undefined;
-      const endpoint = knowledge.services.endpoint(serviceId ?? knowledge.services.all().find((s) => s.hook === hook)?.id ?? '');
-      if (!endpoint) {
+      const id = serviceId ?? knowledge.services.all().find((s) => s.hook === hook)?.id;
+      if (!id || !knowledge.services.endpoint(id)) {
         err(serviceId ? `No service "${serviceId}"` : `No service serves hook "${String(hook)}" (this knowledge serves ${knowledge.services.all().map((s) => s.hook).join(', ')})`);
         return 2;
       }
-      const request = parseHookRequest(item.request, endpoint.hooks, endpoint.id);
-      const service = endpoint.forHook(request.hook)!;
-      const result = await engine.evaluate(service, request);
+      const { service, request, evaluation: result } = await engine.call(id, item.request);
       if (many) out(`── ${item.name}`);
       if (args.values.json) out(JSON.stringify(result.response, null, 2));
       else out(describe(service.id, request.hook, result.rendered));

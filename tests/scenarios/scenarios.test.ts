@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { CdsResponseSchema } from '../../src/cards/schema.js';
 import { createEngine } from '../../src/engine/index.js';
-import { parseHookRequest } from '../../src/hooks/request.js';
 import { loadKnowledge } from '../../src/engine/knowledge.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { hookRequest, loadScenarioFiles } from '../../src/scenarios/build.js';
@@ -29,8 +28,7 @@ describe.each(files.map((f) => [f.file, f.scenario] as const))('%s', (_file, sce
 
   test.each(scenario.cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const service = knowledge.services.all().find((s) => s.hooks.includes(c.hook))!;
-    const request = parseHookRequest(hookRequest(c, now), service.hooks, service.id);
-    const result = await engine.evaluate(service, request);
+    const { evaluation: result } = await engine.call(service.id, hookRequest(c, now));
     const got = result.rendered.map((r) => `${r.draft.ruleId}:${r.card.indicator}`).sort();
     const want = c.expect.map((e) => `${e.rule}:${e.indicator}`).sort();
     expect(got).toEqual(want);
