@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, loadConfig } from './config/index.js';
 import { createEngine } from './engine/index.js';
-import { formatPath, OutcomeError } from './model/outcomes.js';
+import { OutcomeError } from './model/outcomes.js';
+import { issueText } from './model/problems.js';
 import { KnowledgeError } from './model/problems.js';
 import { loadKnowledge } from './engine/knowledge.js';
 import { createLogger } from './observability/logger.js';
@@ -118,7 +119,7 @@ function readInput(file: string, now: Date | undefined): Input {
   const object = typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
   if (object && 'cases' in object && !('hook' in object)) {
     const parsed = ScenarioFile.safeParse(object);
-    if (!parsed.success) throw new UsageError(`${file} is not a valid scenario file: ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw new UsageError(`${file} is not a valid scenario file: ${parsed.error.issues.map(issueText).join('; ')}`);
     const scenarioNow = new Date(parsed.data.now);
     const at = now ?? scenarioNow;
     return { now: scenarioNow, requests: parsed.data.cases.map((c) => ({ name: c.name, request: hookRequest(c, at), expect: c.expect })) };

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { formatPath } from '../model/outcomes.js';
+import { formatPath, issueText } from '../model/problems.js';
 import { normaliseUrl, StrictJwksSchema } from './keys.js';
 import type { KeySource, TrustedClient } from './client.js';
 import sandboxJwks from './sandbox-jwks.json' with { type: 'json' };
@@ -153,7 +153,7 @@ async function keySource(
   }
   const parsed = StrictJwksSchema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) report('jwks_file', `${jwksPath}: ${formatPath(issue.path)}: ${issue.message}`);
+    for (const issue of parsed.error.issues) report('jwks_file', `${jwksPath}: ${issueText(issue)}`);
     return undefined;
   }
   return { kind: 'local', jwks: parsed.data, origin: jwksPath };

@@ -13,7 +13,7 @@
  */
 import { hash } from 'node:crypto';
 import path from 'node:path';
-import { KnowledgeError } from '../model/problems.js';
+import { KnowledgeError, ProblemList } from '../model/problems.js';
 import { resolveMedication, type Chart } from '../model/chart.js';
 import { deepFreeze, LruCache } from '../model/cache.js';
 import { CONDITION_VALUE_SETS, normaliseCondition } from './conditions.js';
@@ -37,7 +37,7 @@ export const LEXICON_FILE = 'medication-names.yaml';
 
 /** Load cds-services/valuesets/*.json and cds-services/medication-names.yaml; every problem is reported in one KnowledgeError. */
 export function loadClinicalKnowledge(dir: string): ClinicalKnowledge {
-  const { problems, attempt } = KnowledgeError.collector();
+  const { items: problems, collect: attempt } = new ProblemList();
   const valueSets = attempt(() => loadValueSets(path.join(dir, VALUESETS_DIR), REQUIRED_VALUE_SETS));
   // Brand names in the RxNorm displays of the curated value sets ("[Percocet]") join the lexicon at load time.
   const lexicon = attempt(() =>

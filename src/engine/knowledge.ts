@@ -13,7 +13,7 @@ import { createFactExtractor, loadClinicalKnowledge } from '../clinical/extract.
 import { loadRules } from '../rules/load.js';
 import { loadEvidence, type EvidenceCatalogue } from '../knowledge/evidence.js';
 import { loadOverrideReasons, type OverrideReasonCatalogue } from '../knowledge/override-reasons.js';
-import { KnowledgeError } from '../model/problems.js';
+import { KnowledgeError, ProblemList } from '../model/problems.js';
 import { readKnowledgeFile } from '../knowledge/read-yaml.js';
 import { ServiceCatalog, loadServices, type ServiceDefinition } from '../knowledge/services.js';
 
@@ -45,7 +45,7 @@ function folderName(dir: string): string {
 }
 
 export function loadKnowledge(dir: string): Knowledge {
-  const { problems, attempt } = KnowledgeError.collector();
+  const { items: problems, collect: attempt } = new ProblemList();
 
   const meta = attempt(() => readKnowledgeFile(path.join(dir, 'knowledge.yaml'), 'knowledge.yaml', KnowledgeMeta));
   const services = attempt(() => loadServices(dir));

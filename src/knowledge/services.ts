@@ -12,7 +12,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { CONTEXT_TOKENS, SUPPORTED_HOOKS, USER_TOKENS, type HookName } from '../model/hooks.js';
-import { KnowledgeError } from '../model/problems.js';
+import { KnowledgeError, ProblemList } from '../model/problems.js';
 import { readKnowledgeFile } from './read-yaml.js';
 import { templateTokens } from '../model/prefetch-template.js';
 
@@ -179,7 +179,7 @@ export function loadServices(dir: string): ServiceDefinition[] {
   }
   /** Every id (current or former) → the file and field that claims it. */
   const seen = new Map<string, string>();
-  const { problems, attempt } = KnowledgeError.collector();
+  const { items: problems, collect: attempt } = new ProblemList();
   const claim = (id: string, file: string, field: string) => {
     const other = seen.get(id);
     if (other) problems.push({ file, field, message: `"${id}" is already used by ${other}; each hook needs its own service id (the CDS Hooks Sandbox and many EHRs keep one service per id)` });

@@ -6,12 +6,12 @@
  * Evaluation order: bindings (in file order) → `when` all non-empty → `unless` all empty →
  * findings that hold (a card with findings needs one) → card text, suggestions, subjects.
  */
+import { ProblemList } from '../model/problems.js';
 import type { PatientFacts } from '../model/facts.js';
 import type { HookName } from '../model/hooks.js';
 import type { Action, CardDraft, Coding, SuggestionDraft } from '../model/cards.js';
 import type { EvidenceCatalogue } from '../knowledge/evidence.js';
 import type { OverrideReasonCatalogue } from '../knowledge/override-reasons.js';
-import { ProblemList } from '../knowledge/read-yaml.js';
 import { deleteDraftActions, setDailyDoseActions } from './actions.js';
 import type { Rule, RuleContext, RuleMeta } from './contract.js';
 import { FACT_FIELD_NAMES, SAMPLE_FACTS } from './fact-shape.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Resource } from 'fhir/r4.js';
-import { formatPath } from '../model/outcomes.js';
+import { issueText } from '../model/problems.js';
 import { SUPPORTED_HOOKS } from '../model/hooks.js';
 
 const SYSTEMS: Record<string, string> = {
@@ -123,7 +123,7 @@ export function loadScenarioFiles(dir: string): { file: string; scenario: Scenar
     .sort()
     .map((file) => {
       const parsed = ScenarioFile.safeParse(parseYaml(readFileSync(path.join(dir, file), 'utf8')));
-      if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
+      if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map(issueText).join('; ')}`);
       return { file, scenario: parsed.data };
     });
 }
