@@ -14,7 +14,7 @@
 import { hash } from 'node:crypto';
 import path from 'node:path';
 import { KnowledgeError, ProblemList } from '../model/problems.js';
-import { resolveMedication, type Chart } from '../model/chart.js';
+import { isResource, resolveMedication, type Chart } from '../model/chart.js';
 import { deepFreeze, LruCache } from '../model/cache.js';
 import { CONDITION_VALUE_SETS, normaliseCondition } from './conditions.js';
 import type { ConditionFact, MedicationFact, MedicationSource, PatientFacts } from '../model/facts.js';
@@ -74,10 +74,6 @@ type ResourceLike = { resourceType?: unknown; contained?: unknown[] };
 
 function contentKey(kind: string, value: unknown): string {
   return hash('sha1', `${kind}\u0000${JSON.stringify(value)}`, 'base64');
-}
-
-function isResource(r: unknown): r is ResourceLike {
-  return !!r && typeof r === 'object' && typeof (r as ResourceLike).resourceType === 'string';
 }
 
 /**

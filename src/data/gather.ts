@@ -20,7 +20,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Chart } from '../model/chart.js';
 import { containedMedication, relativeReference } from '../model/chart.js';
 import { decideFhirAccess } from './fhir-access.js';
-import { createFhirClient, FhirFetchError, hasErrorIssue, isIncludedNonMedication, isResource, type FhirClient } from './fhir-client.js';
+import { createFhirClient, FhirFetchError, searchEntries, type FhirClient } from './fhir-client.js';
+import { isResource } from '../model/chart.js';
 import { isOtherPatients, queriedType, screen, screenProblem } from './screen.js';
 import { renderTemplate } from '../model/prefetch-template.js';
 import { asR4, asR4Reference, type VersionReport } from './versions.js';
@@ -65,17 +66,9 @@ function planKey(value: unknown): KeyPlan {
   if (value.resourceType === 'OperationOutcome') return { kind: 'fetch', why: 'client prefetch failed (OperationOutcome)' };
   if (value.resourceType !== 'Bundle') return { kind: 'ready', resources: [value], source: 'prefetch' };
   const bundle = value as Bundle;
-  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) return { kind: 'fetch', why: 'prefetch Bundle.entry is not an array' };
-  const resources: Resource[] = [];
-  for (const e of bundle.entry ?? []) {
-    const r: unknown = e?.resource;
-    if (!isResource(r) || isIncludedNonMedication(e, r)) continue;
-    if (r.resourceType === 'OperationOutcome') {
-      if (hasErrorIssue(r)) return { kind: 'fetch', why: 'client prefetch failed (OperationOutcome in Bundle)' };
-      continue;
-    }
-    resources.push(r);
-  }
+  const read = searchEntries(bundle);
+  if (read.problem) return { kind: 'fetch', why: read.problem === 'entry-not-array' ? 'prefetch Bundle.entry is not an array' : 'client prefetch failed (OperationOutcome in Bundle)' };
+  const { resources } = read;
   if (Array.isArray(bundle.link) && bundle.link.some((l) => l?.relation === 'next')) return { kind: 'continue', resources, bundle };
   return { kind: 'ready', resources, source: 'prefetch' };
 }

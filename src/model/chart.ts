@@ -59,3 +59,8 @@ export function containedMedication(owner: { contained?: unknown }, id: string):
   const found: unknown = contained.find((r: unknown) => typeof r === 'object' && r !== null && (r as Resource).resourceType === 'Medication' && (r as Resource).id === id);
   return found as Medication | undefined;
 }
+
+/** A FHIR resource as JSON: an object with a string `resourceType` (the one check; data and clinical both use it). */
+export function isResource(x: unknown): x is Resource {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && typeof (x as { resourceType?: unknown }).resourceType === 'string';
+}
