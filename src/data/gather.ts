@@ -23,7 +23,7 @@ import { decideFhirAccess } from './fhir-access.js';
 import { createFhirClient, FhirFetchError, searchEntries, type FhirClient } from './fhir-client.js';
 import { isResource } from '../model/chart.js';
 import { isOtherPatients, queriedType, screen, screenProblem } from './screen.js';
-import { renderTemplate } from '../model/prefetch-template.js';
+import { renderPrefetchTemplate } from '../model/prefetch-template.js';
 import { asR4, asR4Reference, type VersionReport } from './versions.js';
 
 export type KeySource = 'prefetch' | 'prefetch-null' | 'prefetch-paged' | 'fetched' | 'unavailable';
@@ -167,7 +167,7 @@ export async function gatherChart(service: ServiceDefinition, request: HookReque
         return [...plan.resources, ...more.resources];
       }
       if (!c) return fail(`${plan.why} and ${noAccessReason}`);
-      const rendered = renderTemplate(template, context, user);
+      const rendered = renderPrefetchTemplate(template, context, user);
       if (!rendered.ok) return fail(`${plan.why} and the template needs ${rendered.missing.map((t) => `{{${t}}}`).join(', ')}, which the request does not supply`);
       let fetched: Resource[];
       try {

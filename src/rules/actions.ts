@@ -9,7 +9,7 @@ import type { Dosage, Medication, MedicationRequest, Ratio } from 'fhir/r4.js';
 import type { Action } from '../model/cards.js';
 import type { MedicationFact } from '../model/facts.js';
 import type { RuleContext } from './contract.js';
-import { formatNumber } from './template.js';
+import { formatNumber } from './card-text.js';
 import { containedMedication } from '../model/chart.js';
 
 const UCUM = 'http://unitsofmeasure.org';

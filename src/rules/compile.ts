@@ -25,14 +25,14 @@ import {
   parseTemplate,
   placeholdersOf,
   renderSummary,
-  renderTemplate,
-  SUMMARY_MAX_LENGTH,
+  renderCardText,
   TemplateError,
   type Placeholder,
   type PlaceholderValue,
   type TemplatePart,
   unwrapSoftBreaks,
-} from './template.js';
+} from './card-text.js';
+import { SUMMARY_MAX_LENGTH } from '../model/cards.js';
 
 /** The catalogues rule files refer to. */
 export interface RuleDependencies {
@@ -149,7 +149,7 @@ export function compileRule(file: RuleFile, label: string, deps: RuleDependencie
       // Chart data (medication names, sigs) goes into Markdown escaped, so it cannot add links or markup.
       const valueOf = (p: Placeholder): string[] => placeholderValues(p, variables);
       const inMarkdown = (p: Placeholder): string[] => valueOf(p).map(escapeMarkdown);
-      const renderedFindings = holding?.map((f) => ({ label: renderTemplate(f.label, valueOf), text: renderTemplate(f.text, inMarkdown) }));
+      const renderedFindings = holding?.map((f) => ({ label: renderCardText(f.label, valueOf), text: renderCardText(f.text, inMarkdown) }));
       const inSummary = (p: Placeholder): PlaceholderValue =>
         p.name === FINDINGS ? (renderedFindings ?? []).map((f) => f.label) : valueOf(p);
       const inDetail = (p: Placeholder): PlaceholderValue =>
@@ -161,7 +161,7 @@ export function compileRule(file: RuleFile, label: string, deps: RuleDependencie
         concern: file.concern,
         indicator: file.card.indicator,
         summary: renderSummary(summary, inSummary),
-        detail: `${renderTemplate(detail, inDetail).trimEnd()}\n\n${evidenceSection}`,
+        detail: `${renderCardText(detail, inDetail).trimEnd()}\n\n${evidenceSection}`,
         evidence: file.card.evidence.map(citationId),
         suggestions: buildSuggestions(suggestions, variables, context, valueOf),
         overrideReasons: overrideReasons.map((reason) => ({ ...reason })),
@@ -346,7 +346,7 @@ function buildSuggestions(
   return plans.flatMap((plan) => {
     const actions = plan.actions.flatMap((build) => build(variables, context));
     if (actions.length === 0) return [];
-    return [{ label: renderTemplate(plan.label, valueOf), ...(plan.recommended !== undefined ? { isRecommended: plan.recommended } : {}), actions }];
+    return [{ label: renderCardText(plan.label, valueOf), ...(plan.recommended !== undefined ? { isRecommended: plan.recommended } : {}), actions }];
   });
 }
 
