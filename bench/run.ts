@@ -148,7 +148,7 @@ async function p99AtHalfFloor(body: string, floorRps: number) {
 }
 
 async function inProcess() {
-  const config = loadConfig({ NODE_ENV: 'development', AUTH_MODE: 'off', LOG_LEVEL: 'silent' });
+  const config = loadConfig({ NODE_ENV: 'development', AUTH_MODE: 'off', LOG_LEVEL: 'silent', CHART_MAX_RESOURCES: '10000' });
   const knowledge = loadKnowledge(config.cdsServicesDir);
   const engine = createEngine(knowledge, { config, logger: createLogger('silent') });
   const service = knowledge.services.get('ldn-order-select')!;

@@ -4,7 +4,8 @@
 //   - an import cycle between files,
 //   - an import of src/http/ from anywhere in src/ but src/http/, src/app.ts and src/server.ts.
 // Type-only imports count (`import type`, `export type … from`, `import('…')` types): a type edge is still an edge.
-// Usage: node scripts/check-imports.mjs [root]   (root defaults to the project; it must hold src/)
+// Usage: node scripts/check-imports.mjs [root] [--graph]   (root defaults to the project; it must hold src/)
+//   --graph prints the folder import graph as JSON ({folder: [folders it imports]}) instead of checking.
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
@@ -112,12 +113,18 @@ export function checkImports(root, allowed = ALLOWED) {
     problems.push(`folder cycle: ${component.join(', ')}\n    edges inside it:\n      ${edges.join('\n      ')}`);
   }
   for (const component of cycles(fileGraph)) problems.push(`file cycle: ${component.join(', ')}`);
-  return { problems, files: files.length };
+  const graph = Object.fromEntries([...folderGraph.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort()]));
+  return { problems, files: files.length, graph };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const root = path.resolve(process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), '..'));
-  const { problems, files } = checkImports(root);
+  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const root = path.resolve(positional[0] ?? path.join(path.dirname(new URL(import.meta.url).pathname), '..'));
+  const { problems, files, graph } = checkImports(root);
+  if (process.argv.includes('--graph')) {
+    console.log(JSON.stringify(graph, null, 2));
+    process.exit(0);
+  }
   if (problems.length > 0) {
     console.error(`import check: ${problems.length} problem(s) in ${files} files under ${path.join(root, 'src')}`);
     for (const p of problems) console.error(`  - ${p}`);
