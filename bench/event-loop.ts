@@ -8,7 +8,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.js';
-import { testConfig } from '../src/config.js';
+import { testConfig } from '../src/config/index.js';
 
 let salt = 0;
 const statement = (i: number) => ({

@@ -21,10 +21,10 @@ import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROJECT_ROOT, loadConfig } from '../src/config.js';
-import { createEngine } from '../src/engine.js';
+import { PROJECT_ROOT, loadConfig } from '../src/config/index.js';
+import { createEngine } from '../src/engine/index.js';
 import { parseHookRequest } from '../src/hooks/request.js';
-import { loadKnowledge } from '../src/knowledge/load.js';
+import { loadKnowledge } from '../src/engine/knowledge.js';
 import { createLogger } from '../src/observability/logger.js';
 import { orderSelectRequest, type RequestOptions } from './realistic.js';
 

@@ -5,7 +5,7 @@
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 
 const kind = process.argv[2];
 const extraEnv = JSON.parse(process.argv[3] ?? '{}') as Record<string, string>;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { testConfig, type Config } from '../src/config.js';
+import { testConfig, type Config } from '../src/config/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createStorage, readStorageOptions, type Storage } from '../src/storage/index.js';
 

@@ -5,10 +5,10 @@
  * bench/run.ts: resent (memo answers: no stage runs but suppression), changedDraft (rules and render run),
  * newChart (gather, extract, rules, render all run).
  */
-import { loadConfig } from '../src/config.js';
-import { createEngine } from '../src/engine.js';
+import { loadConfig } from '../src/config/index.js';
+import { createEngine } from '../src/engine/index.js';
 import { parseHookRequest } from '../src/hooks/request.js';
-import { loadKnowledge } from '../src/knowledge/load.js';
+import { loadKnowledge } from '../src/engine/knowledge.js';
 import { createLogger } from '../src/observability/logger.js';
 import { orderSelectRequest, type RequestOptions } from './realistic.js';
 

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config/index.js';
 import { createLogger } from './observability/logger.js';
 import { clientOf, NO_REASON, parseReportRange, type ReportRange, type RuleAnalytics } from './storage/analytics.js';
 import { createStorage, StorageUnavailableError } from './storage/index.js';

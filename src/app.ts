@@ -3,17 +3,17 @@
  * Order: request id + log → CORS (headers on every answer, preflights without auth) → routes → 404 → errors.
  */
 import express, { type Express } from 'express';
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 import { createAuth, type AuthService } from './auth/index.js';
 import type { ReplayCache } from './auth/replay-cache.js';
-import { createEngine, type Engine } from './engine.js';
+import { createEngine, type Engine } from './engine/index.js';
 import { jsonBody, jsonDocument } from './http/body.js';
 import { cors } from './http/cors.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import { cdsRoutes } from './http/routes.js';
-import { loadKnowledge, type Knowledge } from './knowledge/load.js';
+import { loadKnowledge, type Knowledge } from './engine/knowledge.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { counterFrom, createMetrics, gaugeFrom, type Metrics } from './observability/metrics.js';
 import { createStorage, type Storage } from './storage/index.js';

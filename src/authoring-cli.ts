@@ -6,9 +6,9 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { KnowledgeError } from './knowledge/errors.js';
-import { loadKnowledge, type Knowledge } from './knowledge/load.js';
+import { ConfigError, loadConfig, type Config } from './config/index.js';
+import { KnowledgeError } from './model/problems.js';
+import { loadKnowledge, type Knowledge } from './engine/knowledge.js';
 import { LOCK_FILE, lockProblems, writeLock, type LockProblem } from './knowledge/lock.js';
 import { runScenarios, scenarioFiles, ScenarioError } from './scenarios/run.js';
 

@@ -11,13 +11,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, loadConfig } from './config.js';
-import { createEngine } from './engine.js';
-import { formatPath, OutcomeError } from './http/outcomes.js';
-import { KnowledgeError } from './knowledge/errors.js';
-import { loadKnowledge } from './knowledge/load.js';
+import { ConfigError, loadConfig } from './config/index.js';
+import { createEngine } from './engine/index.js';
+import { OutcomeError } from './model/outcomes.js';
+import { issueText } from './model/problems.js';
+import { KnowledgeError } from './model/problems.js';
+import { loadKnowledge } from './engine/knowledge.js';
 import { createLogger } from './observability/logger.js';
-import type { Card } from './cards/types.js';
+import type { Card } from './model/cards.js';
 import type { RenderedCard } from './cards/render.js';
 import { analyticsReport, REPORT_USAGE } from './analytics-cli.js';
 import { mintTokenCommand } from './mint-token.js';
@@ -126,7 +127,7 @@ function readInput(file: string, now: Date | undefined): Input {
   const object = typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
   if (object && 'cases' in object && !('hook' in object)) {
     const parsed = ScenarioFile.safeParse(object);
-    if (!parsed.success) throw new UsageError(`${file} is not a valid scenario file: ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw new UsageError(`${file} is not a valid scenario file: ${parsed.error.issues.map(issueText).join('; ')}`);
     const scenarioNow = new Date(parsed.data.now);
     const at = now ?? scenarioNow;
     return { now: scenarioNow, requests: parsed.data.cases.map((c) => ({ name: c.name, request: hookRequest(c, at), expect: c.expect })) };

@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
-import { PROJECT_ROOT } from './config.js';
+import { PROJECT_ROOT } from './config/index.js';
 
 export const TEST_CLIENT_ISS = 'ldn-cds-local-test-client';
 /** Defaults, relative to the project root: the key stays outside config/ (which compose mounts). */

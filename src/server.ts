@@ -17,9 +17,9 @@ async function main(): Promise<void> {
     register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
     tracing = await startTracing();
   }
-  const { ConfigError, loadConfig } = await import('./config.js');
+  const { ConfigError, loadConfig } = await import('./config/index.js');
   const { createApp } = await import('./app.js');
-  const { KnowledgeError } = await import('./knowledge/errors.js');
+  const { KnowledgeError } = await import('./model/problems.js');
   const { AuthConfigError } = await import('./auth/index.js');
   const { createLogger } = await import('./observability/logger.js');
   const { createHttpServer, listen, ListenError } = await import('./http/listen.js');

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { main } from '../src/cli.js';
 import { createApp } from '../src/app.js';
-import { PROJECT_ROOT, testConfig } from '../src/config.js';
+import { PROJECT_ROOT, testConfig } from '../src/config/index.js';
 
 const REQUEST = path.join(PROJECT_ROOT, 'fixtures/requests/order-select-ldn-oxycodone.json');
 

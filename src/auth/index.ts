@@ -7,8 +7,8 @@
  * cannot answer), `WWW-Authenticate: Bearer` and a generic OperationOutcome; the reason goes to the log only.
  */
 import type { RequestHandler } from 'express';
-import type { Config } from '../config.js';
-import { outcome } from '../http/outcomes.js';
+import type { Config } from '../config/index.js';
+import { outcome } from '../model/outcomes.js';
 import type { Logger } from '../observability/logger.js';
 import { scrubSecrets } from '../observability/logger.js';
 import { KeyStore } from './keys.js';

@@ -13,7 +13,7 @@ import { createLocalJWKSet, type CompactVerifyGetKey, type JSONWebKeySet, type L
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import { scrubSecrets } from '../observability/logger.js';
-import type { KeySource, TrustedClient } from './trusted-clients.js';
+import type { KeySource, TrustedClient } from './client.js';
 import { readCappedText } from '../net/read-capped.js';
 
 /** Asymmetric JWS algorithms accepted on client JWTs. Never `none`, never HMAC. */

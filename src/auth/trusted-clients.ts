@@ -8,29 +8,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { JSONWebKeySet } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { formatPath } from '../http/outcomes.js';
+import { formatPath, issueText } from '../model/problems.js';
 import { normaliseUrl, StrictJwksSchema } from './keys.js';
+import type { KeySource, TrustedClient } from './client.js';
 import sandboxJwks from './sandbox-jwks.json' with { type: 'json' };
 
 export const SANDBOX_ISSUER = 'https://sandbox.cds-hooks.org';
 export const SANDBOX_JKU = 'https://sandbox.cds-hooks.org/.well-known/jwks.json';
 
-/** Where a client's verification keys come from. */
-export type KeySource =
-  | { kind: 'local'; jwks: JSONWebKeySet; origin: string }
-  | { kind: 'remote'; url: string };
-
-export interface TrustedClient {
-  iss: string;
-  keys: KeySource;
-  /** Normalised `jku` URLs this client may name in a token header. */
-  jkuAllow: readonly string[];
-  /** When present, a token must carry a `tenant` claim from this list. */
-  tenants?: readonly string[];
-}
+export type { KeySource, TrustedClient } from './client.js';
 
 /** Start-up refusal: bad trusted-clients file, or a configuration auth must not run with. */
 export class AuthConfigError extends Error {
@@ -165,7 +153,7 @@ async function keySource(
   }
   const parsed = StrictJwksSchema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) report('jwks_file', `${jwksPath}: ${formatPath(issue.path)}: ${issue.message}`);
+    for (const issue of parsed.error.issues) report('jwks_file', `${jwksPath}: ${issueText(issue)}`);
     return undefined;
   }
   return { kind: 'local', jwks: parsed.data, origin: jwksPath };

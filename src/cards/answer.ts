@@ -12,7 +12,7 @@
  * is fixed, so a chart's text cannot contain them; each must still be found exactly once in the text, else the
  * template is made again with others.
  */
-import type { CardDraft, CdsResponse } from './types.js';
+import type { CardDraft, CdsResponse } from '../model/cards.js';
 import { renderCards, type RenderDeps, type RenderedCard } from './render.js';
 import { timeOrderedUuid } from './uuid.js';
 import { stageSpan } from '../observability/tracing.js';

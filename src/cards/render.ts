@@ -3,10 +3,9 @@
  * evidence as links, selectionBehavior when there are suggestions, no empty optionals, most urgent first.
  */
 import { timeOrderedUuid } from './uuid.js';
-import type { Card, CardDraft, Link, Suggestion } from './types.js';
-import { INDICATOR_RANK } from './types.js';
+import type { Card, CardDraft, Link, Suggestion } from '../model/cards.js';
+import { INDICATOR_RANK, SUMMARY_MAX_LENGTH as MAX_SUMMARY } from '../model/cards.js';
 
-const MAX_SUMMARY = 139;
 /** Label of the link to the rule's evidence page (why the card fired, every source and its strength). */
 export const EVIDENCE_PAGE_LABEL = 'Why this card: rule, evidence and strength';
 

@@ -3,6 +3,7 @@
  * response tests, so one definition says what "spec-exact" means.
  */
 import { z } from 'zod';
+import { SUMMARY_MAX_LENGTH } from '../model/cards.js';
 
 const nonEmpty = z.string().min(1);
 const absoluteUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an absolute http(s) URL');
@@ -34,7 +35,7 @@ const LinkSchema = z
 export const CardSchema = z
   .object({
     uuid: z.string().uuid(),
-    summary: z.string().min(1).max(139, 'summary must be < 140 characters'),
+    summary: z.string().min(1).max(SUMMARY_MAX_LENGTH, `summary must be < ${SUMMARY_MAX_LENGTH + 1} characters`),
     detail: nonEmpty.optional(),
     indicator: z.enum(['info', 'warning', 'critical']),
     source: z

@@ -5,7 +5,7 @@
  * neither refuted nor entered-in-error. Fields are read with FHIRPath compiled once. Nothing here depends on the clock.
  */
 import { compilePaths } from './paths.js';
-import type { CodeRef, ConditionFact } from './facts.js';
+import type { CodeRef, ConditionFact } from '../model/facts.js';
 import { toCodeRef } from './ingredients.js';
 import type { Lexicon } from './lexicon.js';
 import type { ValueSetIndex } from './valuesets.js';

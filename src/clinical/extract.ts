@@ -13,11 +13,11 @@
  */
 import { hash } from 'node:crypto';
 import path from 'node:path';
-import { KnowledgeError } from '../knowledge/errors.js';
-import { resolveMedication, type Chart } from '../data/chart.js';
-import { deepFreeze, LruCache } from './cache.js';
+import { KnowledgeError, ProblemList } from '../model/problems.js';
+import { isResource, resolveMedication, type Chart } from '../model/chart.js';
+import { deepFreeze, LruCache } from '../model/cache.js';
 import { CONDITION_VALUE_SETS, normaliseCondition } from './conditions.js';
-import type { ConditionFact, MedicationFact, MedicationSource, PatientFacts } from './facts.js';
+import type { ConditionFact, MedicationFact, MedicationSource, PatientFacts } from '../model/facts.js';
 import { brandsFromDisplays, loadLexicon, type Lexicon } from './lexicon.js';
 import { finaliseMedication, MEDICATION_VALUE_SETS, medicationReferenceOf, normaliseMedication, type MedicationBase } from './medications.js';
 import { loadValueSets, type ValueSetIndex } from './valuesets.js';
@@ -38,7 +38,7 @@ export const LEXICON_FILE = 'medication-names.yaml';
 
 /** Load cds-services/valuesets/*.json and cds-services/medication-names.yaml; every problem is reported in one KnowledgeError. */
 export function loadClinicalKnowledge(dir: string): ClinicalKnowledge {
-  const { problems, attempt } = KnowledgeError.collector();
+  const { items: problems, collect: attempt } = new ProblemList();
   const valueSets = attempt(() => loadValueSets(path.join(dir, VALUESETS_DIR), REQUIRED_VALUE_SETS));
   // Brand names in the RxNorm displays of the curated value sets ("[Percocet]") join the lexicon at load time.
   const lexicon = attempt(() =>
@@ -75,10 +75,6 @@ type ResourceLike = { resourceType?: unknown; contained?: unknown[] };
 
 function contentKey(kind: string, value: unknown): string {
   return hash('sha1', `${kind}\u0000${JSON.stringify(value)}`, 'base64');
-}
-
-function isResource(r: unknown): r is ResourceLike {
-  return !!r && typeof r === 'object' && typeof (r as ResourceLike).resourceType === 'string';
 }
 
 /**

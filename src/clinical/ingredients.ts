@@ -5,7 +5,7 @@
  * Also picks the principal ingredient, whose strength turns "1 tablet" into mg.
  */
 import { compilePaths } from './paths.js';
-import type { CodeRef, IngredientFact } from './facts.js';
+import type { CodeRef, IngredientFact } from '../model/facts.js';
 import type { Lexicon } from './lexicon.js';
 import { parseStrengthSegments, parseStrengthText, strengthFromRatio, type Strength } from './units.js';
 import type { ValueSetIndex } from './valuesets.js';

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { KnowledgeError } from '../knowledge/errors.js';
-import { LruCache } from './cache.js';
+import { KnowledgeError, zodProblems } from '../model/problems.js';
+import { LruCache } from '../model/cache.js';
 
 export const INGREDIENT_CLASSES = ['opioid', 'naltrexone', 'bupropion', 'interferon-beta', 'glatiramer', 'opioid-antagonist', 'antispasticity', 'other'] as const;
 export type IngredientClass = (typeof INGREDIENT_CLASSES)[number];
@@ -101,7 +101,7 @@ export function compileLexicon(data: unknown, file: string, derivedBrands: reado
   const parsed = LexiconFile.safeParse(data);
   if (!parsed.success) {
     throw new KnowledgeError(
-      parsed.error.issues.map((i) => ({ file, field: i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, ''), message: i.message })),
+      zodProblems(file, parsed.error),
     );
   }
   const lex = parsed.data;

@@ -17,8 +17,8 @@
  * - interferon-beta and glatiramer: their value sets or names/brands (glatiramer is not an interferon).
  */
 import { compilePaths } from './paths.js';
-import type { CodeRef, IngredientFact, MedicationFact, MedicationSource, NaltrexoneRole } from './facts.js';
-import { deepFreeze } from './cache.js';
+import type { CodeRef, IngredientFact, MedicationFact, MedicationSource, NaltrexoneRole } from '../model/facts.js';
+import { deepFreeze } from '../model/cache.js';
 import { readDose } from './dose.js';
 import { displayTexts, ingredientsFromMedication, ingredientsFromTexts, principalStrength, toCodeRef } from './ingredients.js';
 import type { Lexicon } from './lexicon.js';

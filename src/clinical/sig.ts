@@ -3,7 +3,7 @@
  * "4.5 mg at bedtime", "take 1.5 mg nightly", "1 tablet by mouth every 6 hours as needed", "twice daily", "qhs",
  * "once weekly" or "3 mcg". It reads only what the text says. Missing parts stay undefined; nothing is defaulted here.
  */
-import { amountFromUnit, type Amount } from './units.js';
+import { amountFromUnit, UNIT_WORDS, type Amount } from './units.js';
 
 export interface SigReading {
   /** Amount per administration (for a range "1-2 tablets", the high end). */
@@ -14,7 +14,9 @@ export interface SigReading {
   bedtime?: boolean;
 }
 
-const WORD_NUMBERS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, half: 0.5, '½': 0.5, once: 1, twice: 2, thrice: 3 };
+/** Amounts written as words ("two tablets", "five mg", "half a tablet" reads as 0.5 only with a unit right after). */
+const AMOUNT_WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, half: 0.5, '½': 0.5 };
+const WORD_NUMBERS: Record<string, number> = { ...AMOUNT_WORDS, once: 1, twice: 2, thrice: 3 };
 
 function toNumber(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
@@ -26,8 +28,9 @@ function toNumber(s: string | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-const NUMBER = String.raw`\d+(?:[.,]\d+)?|\d+\s*\/\s*\d+|one|two|three|four|half|½`;
-const UNIT = String.raw`mg|milligrams?|mcg|ug|micrograms?|gm|grams?|g|ml|mls|milliliters?|millilitres?|cc|tablets?|tabs?|capsules?|caps?|pills?|lozenges?|troches?|films?|patch(?:es)?|sprays?|each`;
+const NUMBER = [String.raw`\d+(?:[.,]\d+)?`, String.raw`\d+\s*\/\s*\d+`, ...Object.keys(AMOUNT_WORDS)].join('|');
+/** The unit words of src/clinical/units.ts, longest first (so "tablets" is not read as "tab" + "lets"). */
+const UNIT = [...UNIT_WORDS].sort((a, b) => b.length - a.length).join('|');
 /** A number (or range) then a unit; a mass followed by "/" is a concentration ("1 mg/mL"), not an amount. */
 const AMOUNT_RE = new RegExp(
   String.raw`(?<![\w.\/])(${NUMBER})(?:\s*(?:-|to)\s*(${NUMBER}))?\s*(${UNIT})(?![a-z])(?!\s*\/\s*(?:\d|ml|cc|l\b|hr|h\b|kg|actuat))`,

@@ -4,7 +4,7 @@
  * effectivePeriod has ended becomes past, and days since last use are counted in UTC calendar days.
  * Unknown dates stay undefined: nothing is invented.
  */
-import type { MedicationSource } from './facts.js';
+import type { MedicationSource } from '../model/facts.js';
 
 /**
  * - current: taken now or intended.

@@ -74,6 +74,9 @@ const COUNT_UNITS: Record<string, string> = {
 
 const SOLID_UNITS = new Set(['tablet', 'capsule', 'pill', 'each']);
 
+/** Every unit word amountFromUnit reads (after normaliseUnit): the one list the sig reader matches (src/clinical/sig.ts). */
+export const UNIT_WORDS: readonly string[] = [...Object.keys(MASS_TO_MG), ...Object.keys(VOLUME_TO_ML), ...Object.keys(COUNT_UNITS)];
+
 /** Normalise a unit word or UCUM code: lower-case, braces and trailing dots removed, µ/μ → u. */
 export function normaliseUnit(raw: string): string {
   return raw

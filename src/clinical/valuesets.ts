@@ -10,7 +10,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { KnowledgeError } from '../knowledge/errors.js';
+import { KnowledgeError, zodProblems } from '../model/problems.js';
 
 export const ATC_SYSTEM = 'http://www.whocc.no/atc';
 export const ICD10CM_SYSTEM = 'http://hl7.org/fhir/sid/icd-10-cm';
@@ -153,10 +153,6 @@ const ValueSetFile = z
   })
   .passthrough();
 
-function pathOf(p: (string | number)[]): string {
-  return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
-}
-
 /** Parse one ValueSet's JSON text into its "system|code" keys; throws KnowledgeError naming `file`. */
 export function parseValueSet(file: string, text: string, expectedId?: string): { id: string; url?: string; keys: Set<string>; displays: Map<string, string> } {
   let json: unknown;
@@ -167,7 +163,7 @@ export function parseValueSet(file: string, text: string, expectedId?: string): 
   }
   const parsed = ValueSetFile.safeParse(json);
   if (!parsed.success) {
-    throw new KnowledgeError(parsed.error.issues.map((i) => ({ file, field: pathOf(i.path), message: i.message })));
+    throw new KnowledgeError(zodProblems(file, parsed.error));
   }
   const vs = parsed.data;
   if (expectedId !== undefined && vs.id !== expectedId) {

@@ -4,7 +4,7 @@
  * then path prefix on a segment boundary), never as raw string prefixes; a path with an encoded slash, a backslash
  * or a dot segment is refused outright (src/data/url-safety.ts).
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { HookRequest } from '../hooks/request.js';
 import { unsafePathReason } from './url-safety.js';
 

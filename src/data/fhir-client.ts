@@ -8,6 +8,7 @@
 import type { Bundle, Resource } from 'fhir/r4.js';
 import type { FhirAccess } from './fhir-access.js';
 import { unsafePathReason } from './url-safety.js';
+import { isResource } from '../model/chart.js';
 
 export type FetchFailure = 'deadline' | 'network' | 'http-status' | 'not-fhir' | 'redirect' | 'next-link-off-origin' | 'too-many-pages' | 'too-large' | 'unsafe-url';
 
@@ -171,19 +172,10 @@ export function createFhirClient(opts: FhirClientOptions): FhirClient {
       if (bundle.resourceType === 'OperationOutcome') throw new FhirFetchError('not-fhir', 'FHIR server answered an OperationOutcome to a search');
       throw new FhirFetchError('not-fhir', `search answered a ${String(bundle.resourceType)}, not a Bundle`);
     }
-    if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw new FhirFetchError('not-fhir', 'search Bundle.entry is not an array');
-    const resources: Resource[] = [];
-    for (const e of bundle.entry ?? []) {
-      const r = e?.resource;
-      if (!isResource(r) || isIncludedNonMedication(e, r)) continue;
-      // Warnings/information in searchset outcomes are normal; an error outcome means the search failed.
-      if (r.resourceType === 'OperationOutcome') {
-        if (hasErrorIssue(r)) throw new FhirFetchError('not-fhir', 'search Bundle holds an error OperationOutcome');
-        continue;
-      }
-      resources.push(r);
-    }
-    return { bundle, resources };
+    const read = searchEntries(bundle);
+    // Warnings/information in searchset outcomes are normal; an error outcome means the search failed.
+    if (read.problem) throw new FhirFetchError('not-fhir', read.problem === 'entry-not-array' ? 'search Bundle.entry is not an array' : 'search Bundle holds an error OperationOutcome');
+    return { bundle, resources: read.resources };
   }
 
   async function follow(first: Bundle, pagesRead: number): Promise<Resource[]> {
@@ -219,8 +211,24 @@ export function createFhirClient(opts: FhirClientOptions): FhirClient {
   };
 }
 
-export function isResource(x: unknown): x is Resource {
-  return typeof x === 'object' && x !== null && !Array.isArray(x) && typeof (x as { resourceType?: unknown }).resourceType === 'string';
+/**
+ * The resources of a search Bundle (a prefetched one, or a page fetched here), in one loop: entries that are not
+ * resources and included non-medication resources are skipped, warning/information OperationOutcomes are normal;
+ * `entry` that is not an array, or an error OperationOutcome (the search failed), is a problem.
+ */
+export function searchEntries(bundle: Bundle): { resources: Resource[]; problem?: undefined } | { problem: 'entry-not-array' | 'error-outcome'; resources?: undefined } {
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) return { problem: 'entry-not-array' };
+  const resources: Resource[] = [];
+  for (const e of bundle.entry ?? []) {
+    const r: unknown = e?.resource;
+    if (!isResource(r) || isIncludedNonMedication(e, r)) continue;
+    if (r.resourceType === 'OperationOutcome') {
+      if (hasErrorIssue(r)) return { problem: 'error-outcome' };
+      continue;
+    }
+    resources.push(r);
+  }
+  return { resources };
 }
 
 export function hasErrorIssue(r: Resource): boolean {

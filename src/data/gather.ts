@@ -11,18 +11,19 @@
  * read as R4 (src/data/versions.ts). At most CHART_MAX_RESOURCES resources per call (412 past it).
  */
 import type { Bundle, Medication, Resource } from 'fhir/r4.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { HookRequest } from '../hooks/request.js';
 import { userTokens } from '../hooks/request.js';
 import type { ServiceDefinition } from '../knowledge/services.js';
-import { OutcomeError, outcome, preconditionFailed, type IssueInput } from '../http/outcomes.js';
+import { OutcomeError, outcome, preconditionFailed, type IssueInput } from '../model/outcomes.js';
 import type { Logger } from '../observability/logger.js';
-import type { Chart } from './chart.js';
-import { containedMedication, relativeReference } from './chart.js';
+import type { Chart } from '../model/chart.js';
+import { containedMedication, relativeReference } from '../model/chart.js';
 import { decideFhirAccess } from './fhir-access.js';
-import { createFhirClient, FhirFetchError, hasErrorIssue, isIncludedNonMedication, isResource, type FhirClient } from './fhir-client.js';
+import { createFhirClient, FhirFetchError, searchEntries, type FhirClient } from './fhir-client.js';
+import { isResource } from '../model/chart.js';
 import { isOtherPatients, queriedType, screen, screenProblem } from './screen.js';
-import { renderTemplate } from './templates.js';
+import { renderPrefetchTemplate } from '../model/prefetch-template.js';
 import { asR4, asR4Reference, type VersionReport } from './versions.js';
 import { stageSpan } from '../observability/tracing.js';
 
@@ -66,17 +67,9 @@ function planKey(value: unknown): KeyPlan {
   if (value.resourceType === 'OperationOutcome') return { kind: 'fetch', why: 'client prefetch failed (OperationOutcome)' };
   if (value.resourceType !== 'Bundle') return { kind: 'ready', resources: [value], source: 'prefetch' };
   const bundle = value as Bundle;
-  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) return { kind: 'fetch', why: 'prefetch Bundle.entry is not an array' };
-  const resources: Resource[] = [];
-  for (const e of bundle.entry ?? []) {
-    const r: unknown = e?.resource;
-    if (!isResource(r) || isIncludedNonMedication(e, r)) continue;
-    if (r.resourceType === 'OperationOutcome') {
-      if (hasErrorIssue(r)) return { kind: 'fetch', why: 'client prefetch failed (OperationOutcome in Bundle)' };
-      continue;
-    }
-    resources.push(r);
-  }
+  const read = searchEntries(bundle);
+  if (read.problem) return { kind: 'fetch', why: read.problem === 'entry-not-array' ? 'prefetch Bundle.entry is not an array' : 'client prefetch failed (OperationOutcome in Bundle)' };
+  const { resources } = read;
   if (Array.isArray(bundle.link) && bundle.link.some((l) => l?.relation === 'next')) return { kind: 'continue', resources, bundle };
   return { kind: 'ready', resources, source: 'prefetch' };
 }
@@ -188,7 +181,7 @@ async function gather(service: ServiceDefinition, request: HookRequest, deps: Ga
         return [...plan.resources, ...more.resources];
       }
       if (!c) return fail(`${plan.why} and ${noAccessReason}`);
-      const rendered = renderTemplate(template, context, user);
+      const rendered = renderPrefetchTemplate(template, context, user);
       if (!rendered.ok) return fail(`${plan.why} and the template needs ${rendered.missing.map((t) => `{{${t}}}`).join(', ')}, which the request does not supply`);
       let fetched: Resource[];
       try {

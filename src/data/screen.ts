@@ -13,7 +13,7 @@
  * Medications have no subject and are always kept.
  */
 import type { Resource } from 'fhir/r4.js';
-import { literalReference } from './chart.js';
+import { literalReference } from '../model/chart.js';
 
 /** True when the resource names a patient other than `patientId` (or a non-Patient subject such as a Group). */
 export function isOtherPatients(resource: Resource, patientId: string): boolean {

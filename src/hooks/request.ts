@@ -6,12 +6,12 @@
  */
 import { z } from 'zod';
 import type { Resource } from 'fhir/r4.js';
-import type { HookName } from '../clinical/facts.js';
-import { badRequest, OutcomeError, outcome, zodIssues, type IssueInput } from '../http/outcomes.js';
-import type { JsonDocument } from '../http/json-document.js';
-import { isWellFormedUnicode } from '../data/templates.js';
+import { SUPPORTED_HOOKS, type HookName } from '../model/hooks.js';
+import { badRequest, OutcomeError, outcome, zodIssues, type IssueInput } from '../model/outcomes.js';
+import type { JsonDocument } from '../model/json-document.js';
+import { isWellFormedUnicode } from '../model/prefetch-template.js';
 
-export const SUPPORTED_HOOKS = ['patient-view', 'order-select', 'order-sign'] as const satisfies readonly HookName[];
+export { SUPPORTED_HOOKS };
 
 const nonEmpty = z.string().min(1, 'must be a non-empty string');
 /** A context id: non-empty and well-formed Unicode (a lone surrogate cannot be put in a FHIR query). */
@@ -124,13 +124,13 @@ export function parseHookRequest(body: unknown, servedHooks: readonly string[], 
 
 /**
  * Members left out of the body digest: hookInstance differs on every call, fhirAuthorization carries a secret.
- * Neither changes what the service concludes from data the call supplies in full (src/engine.ts).
+ * Neither changes what the service concludes from data the call supplies in full (src/engine/index.ts).
  */
 export const VOLATILE_MEMBERS: readonly string[] = ['hookInstance', 'fhirAuthorization'];
 
 export interface ParsedHookCall {
   request: HookRequest;
-  /** Digest of the body less VOLATILE_MEMBERS (src/http/json-document.ts), when its top level could be mapped. */
+  /** Digest of the body less VOLATILE_MEMBERS (src/model/json-document.ts), when its top level could be mapped. */
   bodyDigest?: string;
 }
 

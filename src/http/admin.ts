@@ -6,7 +6,7 @@
 import { Router } from 'express';
 import { clientOf, parseReportRange, type ReportRange } from '../storage/analytics.js';
 import { StorageUnavailableError, type Storage } from '../storage/index.js';
-import { badRequest, OutcomeError, serviceUnavailable } from './outcomes.js';
+import { badRequest, OutcomeError, serviceUnavailable } from '../model/outcomes.js';
 import { bearerToken } from './bearer-token.js';
 
 export interface AdminRouteDeps {

@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { outcome, OutcomeError } from './outcomes.js';
+import { outcome, OutcomeError } from '../model/outcomes.js';
 
 export function bearerToken(token: string, realm: string, refusal: string): RequestHandler {
   const expected = digest(token);

@@ -1,13 +1,13 @@
 /**
  * JSON bodies only: 415 for anything else (or a charset other than UTF-8), 413 over the size limit, 400 when
  * nested deeper than the depth limit or not JSON. The bytes are read by express.raw (size limit, gzip/deflate),
- * scanned once (src/http/json-scan.ts) and kept as a JsonDocument in `res.locals.json`; `jsonBody` also parses
+ * scanned once (src/model/json-scan.ts) and kept as a JsonDocument in `res.locals.json`; `jsonBody` also parses
  * it into `req.body`, `jsonDocument` leaves the parsing to the route (hook calls defer their prefetch).
  */
 import express, { type RequestHandler, type Response } from 'express';
-import { JsonDocument } from './json-document.js';
-import { scanJson } from './json-scan.js';
-import { badRequest, OutcomeError, unsupportedMediaType } from './outcomes.js';
+import { JsonDocument } from '../model/json-document.js';
+import { scanJson } from '../model/json-scan.js';
+import { badRequest, OutcomeError, unsupportedMediaType } from '../model/outcomes.js';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;

@@ -4,8 +4,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { KnowledgeError } from '../knowledge/errors.js';
-import { badRequest, internalError, notFound, OutcomeError, outcome, tooLarge, zodIssues, type Outcome } from './outcomes.js';
+import { KnowledgeError } from '../model/problems.js';
+import { badRequest, internalError, notFound, OutcomeError, outcome, tooLarge, zodIssues, type Outcome } from '../model/outcomes.js';
 import type { Logger } from '../observability/logger.js';
 import { scrubSecrets } from '../observability/logger.js';
 import { loggablePath } from './request-log.js';

@@ -7,7 +7,7 @@
  */
 import { Router, type RequestHandler } from 'express';
 import helmet from 'helmet';
-import type { Knowledge } from '../knowledge/load.js';
+import type { Knowledge } from '../engine/knowledge.js';
 import { renderIndexPage, renderNotFoundPage, renderRulePage, type EvidenceSite } from '../web/evidence/pages.js';
 import { EVIDENCE_CSS } from '../web/evidence/style.js';
 

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { StorageUnavailableError, type FeedbackItem, type Storage } from '../storage/index.js';
 import { parseDateTime } from '../storage/rfc3339.js';
 import { feedbackClient, type ClientIdentity } from '../storage/scope.js';
-import { invalidAt, notFound, outcome, OutcomeError, serviceUnavailable, zodIssues, type IssueInput } from './outcomes.js';
+import { invalidAt, notFound, outcome, OutcomeError, serviceUnavailable, zodIssues, type IssueInput } from '../model/outcomes.js';
 
 export interface FeedbackRouteDeps {
   storage: Storage;

@@ -9,8 +9,8 @@
  */
 import http, { type RequestListener, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HttpTimeouts } from '../config.js';
-import { outcome, type Outcome } from './outcomes.js';
+import type { HttpTimeouts } from '../config/index.js';
+import { outcome, type Outcome } from '../model/outcomes.js';
 
 /** A server with the configured timeouts; timeouts are enforced by a sweep at most every second. */
 export function createHttpServer(app: RequestListener, timeouts: HttpTimeouts): Server {

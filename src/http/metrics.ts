@@ -6,7 +6,7 @@ import express, { Router, type Express, type RequestHandler } from 'express';
 import { bearerToken } from './bearer-token.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { EngineObserver } from '../engine.js';
+import type { EngineObserver } from '../engine/index.js';
 import type { Metrics } from '../observability/metrics.js';
 
 export function httpMetrics(metrics: Metrics): RequestHandler {

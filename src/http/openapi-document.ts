@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config.js';
+import { PROJECT_ROOT } from '../config/index.js';
 import { EVIDENCE_STRENGTHS } from '../knowledge/evidence.js';
-import { SUMMARY_MAX_LENGTH } from '../rules/template.js';
+import { SUMMARY_MAX_LENGTH } from '../model/cards.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type OpenApiDocument = { [key: string]: Json };

@@ -3,10 +3,8 @@
  * (§2, https://cds-hooks.hl7.org/2.0/#calling-a-cds-service). The only module in the pipeline that knows Express.
  */
 import { Router, type RequestHandler } from 'express';
-import type { Engine } from '../engine.js';
-import { parseHookDocument } from '../hooks/request.js';
+import type { Engine } from '../engine/index.js';
 import { documentOf } from './body.js';
-import { notFound, OutcomeError } from './outcomes.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClientIdentity } from '../storage/scope.js';
 
@@ -26,19 +24,17 @@ export function cdsRoutes(deps: RouteDeps): Router {
   });
 
   router.post('/cds-services/:id', deps.auth, ...deps.body, async (req, res) => {
-    const id = String(req.params.id);
-    const endpoint = engine.knowledge.services.endpoint(id);
-    if (!endpoint) throw new OutcomeError(notFound(`No CDS service "${id}"`));
-    res.locals.serviceId = endpoint.id;
-    const doc = documentOf(res);
-    const { request, bodyDigest } = parseHookDocument(doc, endpoint.hooks, endpoint.id);
-    // One service per hook; a former id (several hooks under one id) is answered by the service for this hook.
-    const service = endpoint.forHook(request.hook)!;
-    res.locals.hook = request.hook;
-    const log = (res.locals.log as Logger).child({ service: service.id, hook: request.hook, hookInstance: request.hookInstance });
-    const body = bodyDigest ? { digest: bodyDigest, bytes: doc.bytes.length } : undefined;
     const client = res.locals.client as ClientIdentity | undefined; // set by the auth middleware (absent with AUTH_MODE=off)
-    const result = await engine.evaluate(service, request, { logger: log, ...(body ? { body } : {}), ...(client ? { client } : {}) });
+    const { evaluation: result } = await engine.call(String(req.params.id), documentOf(res), {
+      onEndpoint: (id) => {
+        res.locals.serviceId = id;
+      },
+      logger: (service, request) => {
+        res.locals.hook = request.hook;
+        return (res.locals.log as Logger).child({ service: service.id, hook: request.hook, hookInstance: request.hookInstance });
+      },
+      ...(client ? { client } : {}),
+    });
     res.locals.patientHash = result.patientHash;
     res.locals.cardCount = result.cards.length;
     res.set('Content-Type', 'application/json; charset=utf-8');

@@ -5,8 +5,9 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import type { Link } from '../cards/types.js';
-import { ProblemList, readKnowledgeFile } from './read-yaml.js';
+import type { Link } from '../model/cards.js';
+import { ProblemList } from '../model/problems.js';
+import { readKnowledgeFile } from './read-yaml.js';
 
 /** Strength of evidence, in words a prescriber reads at a glance. */
 export const EVIDENCE_STRENGTHS = [

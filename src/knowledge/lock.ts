@@ -16,8 +16,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { leadingComment } from '../rules/rationale.js';
-import type { KnowledgeProblem } from './read-yaml.js';
+import { leadingComment } from './read-yaml.js';
+import type { KnowledgeProblem } from '../model/problems.js';
 
 export const LOCK_FILE = 'knowledge.lock.json';
 

@@ -6,8 +6,9 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import type { Coding } from '../cards/types.js';
-import { ProblemList, readKnowledgeFile } from './read-yaml.js';
+import type { Coding } from '../model/cards.js';
+import { ProblemList } from '../model/problems.js';
+import { readKnowledgeFile } from './read-yaml.js';
 
 /**
  * The six suggested categories of the CDS Hooks 3.0 ballot (index.md "Reasons for rejecting a card": "A suggested

@@ -6,10 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { ZodType, ZodTypeDef } from 'zod';
-import { formatPath } from '../http/outcomes.js';
-import { KnowledgeError } from './errors.js';
+import { KnowledgeError, zodProblems } from '../model/problems.js';
 
-export type KnowledgeProblem = KnowledgeError['problems'][number];
 
 /**
  * Read `file`, parse it as YAML and validate it with `schema`.
@@ -31,9 +29,7 @@ export function readKnowledgeFile<T>(file: string, label: string, schema: ZodTyp
   }
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
-    throw new KnowledgeError(
-      parsed.error.issues.map((issue) => ({ file: label, field: formatPath(issue.path), message: issue.message })),
-    );
+    throw new KnowledgeError(zodProblems(label, parsed.error));
   }
   return parsed.data;
 }
@@ -50,26 +46,13 @@ export function yamlErrorText(error: YAMLParseError, text: string): string {
   return source ? `${sentence} (line ${line}: ${JSON.stringify(source.length > 80 ? `${source.slice(0, 77)}...` : source)})` : sentence;
 }
 
-/** Collects problems from several steps so a loader can report them all together. */
-export class ProblemList {
-  readonly items: KnowledgeProblem[] = [];
-
-  add(file: string, field: string, message: string): void {
-    this.items.push({ file, field, message });
+/** The comment lines at the top of a YAML text, without their `#` (and the one space after it). */
+export function leadingComment(text: string): string[] {
+  const lines: string[] = [];
+  for (const line of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
+    if (/^\s*#/.test(line)) lines.push(line.replace(/^\s*# ?/, ''));
+    else if (line.trim() === '' && lines.length === 0) continue;
+    else break;
   }
-
-  /** Run `step`; a KnowledgeError it throws is recorded instead of propagated. Returns undefined on failure. */
-  collect<T>(step: () => T): T | undefined {
-    try {
-      return step();
-    } catch (e) {
-      if (!(e instanceof KnowledgeError)) throw e;
-      this.items.push(...e.problems);
-      return undefined;
-    }
-  }
-
-  throwIfAny(): void {
-    if (this.items.length > 0) throw new KnowledgeError(this.items);
-  }
+  return lines;
 }

@@ -11,19 +11,11 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { HookName } from '../clinical/facts.js';
-import { SUPPORTED_HOOKS } from '../hooks/request.js';
-import { KnowledgeError } from './errors.js';
+import { CONTEXT_TOKENS, SUPPORTED_HOOKS, USER_TOKENS, type HookName } from '../model/hooks.js';
+import { KnowledgeError, ProblemList } from '../model/problems.js';
 import { readKnowledgeFile } from './read-yaml.js';
-import { templateTokens } from '../data/templates.js';
+import { templateTokens } from '../model/prefetch-template.js';
 
-/** Context fields that are prefetch tokens, per hook (hooks library: only root-level primitive fields). */
-export const CONTEXT_TOKENS: Record<HookName, readonly string[]> = {
-  'patient-view': ['userId', 'patientId', 'encounterId'],
-  'order-select': ['userId', 'patientId', 'encounterId'],
-  'order-sign': ['userId', 'patientId', 'encounterId'],
-};
-export const USER_TOKENS = ['userPractitionerId', 'userPractitionerRoleId', 'userPatientId', 'userRelatedPersonId'] as const;
 
 /**
  * `hookVersion` of each hook as published in the CDS Hooks Library (HL7/cds-hooks-library@5d04c4d,
@@ -187,7 +179,7 @@ export function loadServices(dir: string): ServiceDefinition[] {
   }
   /** Every id (current or former) → the file and field that claims it. */
   const seen = new Map<string, string>();
-  const { problems, attempt } = KnowledgeError.collector();
+  const { items: problems, collect: attempt } = new ProblemList();
   const claim = (id: string, file: string, field: string) => {
     const other = seen.get(id);
     if (other) problems.push({ file, field, message: `"${id}" is already used by ${other}; each hook needs its own service id (the CDS Hooks Sandbox and many EHRs keep one service per id)` });

@@ -6,11 +6,11 @@
  * Items that are not draft orders (medication list entries) never get an action.
  */
 import type { Dosage, Medication, MedicationRequest, Ratio } from 'fhir/r4.js';
-import type { Action } from '../cards/types.js';
-import type { MedicationFact } from '../clinical/facts.js';
+import type { Action } from '../model/cards.js';
+import type { MedicationFact } from '../model/facts.js';
 import type { RuleContext } from './contract.js';
-import { formatNumber } from './template.js';
-import { containedMedication } from '../data/chart.js';
+import { formatNumber } from './card-text.js';
+import { containedMedication } from '../model/chart.js';
 
 const UCUM = 'http://unitsofmeasure.org';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';

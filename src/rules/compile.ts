@@ -6,12 +6,13 @@
  * Evaluation order: bindings (in file order) → `when` all non-empty → `unless` all empty →
  * findings that hold (a card with findings needs one) → card text, suggestions, subjects.
  */
-import type { HookName, PatientFacts } from '../clinical/facts.js';
-import type { Action, CardDraft, Coding, SuggestionDraft } from '../cards/types.js';
+import { ProblemList } from '../model/problems.js';
+import type { PatientFacts } from '../model/facts.js';
+import type { HookName } from '../model/hooks.js';
+import type { Action, CardDraft, Coding, SuggestionDraft } from '../model/cards.js';
 import type { EvidenceCatalogue } from '../knowledge/evidence.js';
 import { evidenceReviewProblem } from '../knowledge/evidence-review.js';
 import type { OverrideReasonCatalogue } from '../knowledge/override-reasons.js';
-import { ProblemList } from '../knowledge/read-yaml.js';
 import { deleteDraftActions, setDailyDoseActions } from './actions.js';
 import type { Rule, RuleContext, RuleMeta } from './contract.js';
 import { FACT_FIELD_NAMES, SAMPLE_FACTS } from './fact-shape.js';
@@ -26,14 +27,14 @@ import {
   parseTemplate,
   placeholdersOf,
   renderSummary,
-  renderTemplate,
-  SUMMARY_MAX_LENGTH,
+  renderCardText,
   TemplateError,
   type Placeholder,
   type PlaceholderValue,
   type TemplatePart,
   unwrapSoftBreaks,
-} from './template.js';
+} from './card-text.js';
+import { SUMMARY_MAX_LENGTH } from '../model/cards.js';
 
 /** The catalogues rule files refer to. */
 export interface RuleDependencies {
@@ -154,7 +155,7 @@ export function compileRule(file: RuleFile, label: string, deps: RuleDependencie
       // Chart data (medication names, sigs) goes into Markdown escaped, so it cannot add links or markup.
       const valueOf = (p: Placeholder): string[] => placeholderValues(p, variables);
       const inMarkdown = (p: Placeholder): string[] => valueOf(p).map(escapeMarkdown);
-      const renderedFindings = holding?.map((f) => ({ label: renderTemplate(f.label, valueOf), text: renderTemplate(f.text, inMarkdown) }));
+      const renderedFindings = holding?.map((f) => ({ label: renderCardText(f.label, valueOf), text: renderCardText(f.text, inMarkdown) }));
       const inSummary = (p: Placeholder): PlaceholderValue =>
         p.name === FINDINGS ? (renderedFindings ?? []).map((f) => f.label) : valueOf(p);
       const inDetail = (p: Placeholder): PlaceholderValue =>
@@ -166,7 +167,7 @@ export function compileRule(file: RuleFile, label: string, deps: RuleDependencie
         concern: file.concern,
         indicator: file.card.indicator,
         summary: renderSummary(summary, inSummary),
-        detail: `${renderTemplate(detail, inDetail).trimEnd()}\n\n${evidenceSection}`,
+        detail: `${renderCardText(detail, inDetail).trimEnd()}\n\n${evidenceSection}`,
         evidence: file.card.evidence.map(citationId),
         suggestions: buildSuggestions(suggestions, variables, context, valueOf),
         overrideReasons: overrideReasons.map((reason) => ({ ...reason })),
@@ -352,7 +353,7 @@ function buildSuggestions(
   return plans.flatMap((plan) => {
     const actions = plan.actions.flatMap((build) => build(variables, context));
     if (actions.length === 0) return [];
-    return [{ label: renderTemplate(plan.label, valueOf), ...(plan.recommended !== undefined ? { isRecommended: plan.recommended } : {}), actions }];
+    return [{ label: renderCardText(plan.label, valueOf), ...(plan.recommended !== undefined ? { isRecommended: plan.recommended } : {}), actions }];
   });
 }
 

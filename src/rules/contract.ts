@@ -3,8 +3,9 @@
  * HTTP code never sees a rule's insides; a rule never sees HTTP.
  */
 import type { MedicationRequest } from 'fhir/r4.js';
-import type { HookName, PatientFacts } from '../clinical/facts.js';
-import type { CardDraft, Coding } from '../cards/types.js';
+import type { PatientFacts } from '../model/facts.js';
+import type { HookName } from '../model/hooks.js';
+import type { CardDraft, Coding } from '../model/cards.js';
 
 /** Read-only access to raw request data a rule may need to build suggestions (e.g. an `update` action needs the whole draft). */
 export interface RuleContext {

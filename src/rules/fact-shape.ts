@@ -1,9 +1,9 @@
 /**
  * The shape of PatientFacts as rule files see it: every field name an expression or a template may
  * use, and a complete sample patient that each expression is run against once at load time.
- * The `Record<keyof …, true>` tables make TypeScript fail when src/clinical/facts.ts gains or loses a field.
+ * The `Record<keyof …, true>` tables make TypeScript fail when src/model/facts.ts gains or loses a field.
  */
-import type { CodeRef, ConditionFact, IngredientFact, MedicationFact, PatientFacts } from '../clinical/facts.js';
+import type { CodeRef, ConditionFact, IngredientFact, MedicationFact, PatientFacts } from '../model/facts.js';
 
 const PATIENT_FIELDS: Record<keyof PatientFacts, true> = {
   hook: true, now: true, focus: true, orders: true, medications: true, conditions: true,

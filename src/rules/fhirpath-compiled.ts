@@ -35,16 +35,10 @@
  * - Number literals are compiled only when written as JavaScript would print them (`4.5`, not `4.50`), since
  *   fhirpath.js keeps a literal's text for toString().
  */
-import type { PatientFacts } from '../clinical/facts.js';
-import type { Expression, Variables } from './fhirpath.js';
+import type { PatientFacts } from '../model/facts.js';
+import { isTrue, type Expression, type FhirPathNode, type Variables } from './expression.js';
 
-/** A node of the tree fhirpath.js's parse() returns (the fields used here). */
-export interface FhirPathNode {
-  type: string;
-  text?: string;
-  delimitedText?: string;
-  children?: FhirPathNode[];
-}
+export type { FhirPathNode } from './expression.js';
 
 type Collection = readonly unknown[];
 /** `input` is the collection the node is applied to, `self` is `$this`. */
@@ -480,15 +474,6 @@ function field(item: unknown, key: string, shadow: string): unknown {
   if (!Array.isArray(value)) return checkedValue(value);
   if (value.length === 0) return undefined;
   return value.length === 1 ? checkedValue(value[0]) : MANY;
-}
-
-/** fhirpath.ts's isTrue(): true, or any non-boolean item. */
-function isTrue(items: Collection): boolean {
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    if (typeof item !== 'boolean' || item) return true;
-  }
-  return false;
 }
 
 /** A collection as a boolean operand: undefined when empty; one non-boolean item is true; more is an error. */

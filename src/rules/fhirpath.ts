@@ -13,34 +13,24 @@
  * medication list; anything else, and the odd input the closures do not handle, is evaluated by fhirpath.js.
  */
 import fhirpath, { type UserInvocationTable } from 'fhirpath';
-import type { PatientFacts } from '../clinical/facts.js';
 import { FACT_FIELD_NAMES } from './fact-shape.js';
 import { compileFast } from './fhirpath-compiled.js';
 import { memberOfFunctions, memberOfProblems, type ValueSetLookup } from './member-of.js';
+import { isTrue as holds, type Expression } from './expression.js';
 
 /** Variables every expression can use: `%focus`, `%orders`, `%medications`, `%conditions`, `%now`, `%hook`. */
 export const FACT_VARIABLES = ['focus', 'orders', 'medications', 'conditions', 'now', 'hook'] as const;
 
-export type Variables = Record<string, unknown>;
-
-/** A compiled expression: evaluated with the facts as root and the variables as `%name`. */
-export type Expression = (facts: PatientFacts, variables: Variables) => unknown[];
+export type { Expression, Variables } from './expression.js';
 
 /** An expression that does not parse or does not pass the static checks. */
 export class ExpressionError extends Error {
   override name = 'ExpressionError';
 }
 
-/**
- * Whether a condition's result holds: it holds when it contains `true` or any non-boolean item;
- * empty, or only `false`, does not. For a single item this is FHIRPath's boolean evaluation; a list,
- * which FHIRPath calls an error, holds when any item would, so a safety rule never fails at run time.
- */
+/** Whether a condition's result holds (expression.ts), on fhirpath.js's typed values. */
 export function isTrue(result: unknown[]): boolean {
-  return result.some((item) => {
-    const value: unknown = fhirpath.util.valData(item);
-    return typeof value === 'boolean' ? value : true;
-  });
+  return holds(result, (item) => fhirpath.util.valData(item));
 }
 
 type Criterion = (item: unknown) => unknown[];
@@ -110,7 +100,7 @@ export function compileExpression(expression: string, allowedVariables: Readonly
   }
   const unknownMembers = [...members].filter((m) => !FACT_FIELD_NAMES.has(m));
   if (unknownMembers.length > 0) {
-    throw new ExpressionError(`unknown field ${unknownMembers.join(', ')}: not a field of the clinical facts (src/clinical/facts.ts)`);
+    throw new ExpressionError(`unknown field ${unknownMembers.join(', ')}: not a field of the clinical facts (src/model/facts.ts)`);
   }
   const memberOf = memberOfProblems(ast, expression, valueSets);
   if (memberOf.length > 0) throw new ExpressionError(memberOf.join('; '));

@@ -5,8 +5,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { KnowledgeError } from '../knowledge/errors.js';
-import { ProblemList, readKnowledgeFile } from '../knowledge/read-yaml.js';
+import { KnowledgeError, ProblemList } from '../model/problems.js';
+import { readKnowledgeFile } from '../knowledge/read-yaml.js';
 import { compileRule, type RuleDependencies } from './compile.js';
 import type { Rule } from './contract.js';
 import { RuleFileSchema } from './rule-file.js';

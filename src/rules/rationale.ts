@@ -11,17 +11,8 @@
  * The header is the comment block at the top of the file, before the first YAML line.
  */
 import type { RuleRationale, RationaleSection } from './contract.js';
+import { leadingComment } from '../knowledge/read-yaml.js';
 
-/** The comment lines at the top of a YAML text, without their `#` (and the one space after it). */
-export function leadingComment(text: string): string[] {
-  const lines: string[] = [];
-  for (const line of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
-    if (/^\s*#/.test(line)) lines.push(line.replace(/^\s*# ?/, ''));
-    else if (line.trim() === '' && lines.length === 0) continue;
-    else break;
-  }
-  return lines;
-}
 
 interface Builder {
   section: { intro: string[]; items: string[] };

@@ -3,7 +3,7 @@
  * key is an error, not an ignored line. Meaning (FHIRPath, templates, references) is checked in compile.ts.
  * docs/knowledge-authoring.md describes the format for authors.
  */
-import { SUPPORTED_HOOKS } from '../hooks/request.js';
+import { SUPPORTED_HOOKS } from '../model/hooks.js';
 import { z } from 'zod';
 
 const KebabId = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be kebab-case (a-z, 0-9, -)');

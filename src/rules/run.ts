@@ -2,9 +2,9 @@
  * Run a service's rules over the facts. Each rule is isolated: a rule that throws is logged and counted,
  * and the others still answer. Cards that share a concern are de-duplicated (most urgent kept).
  */
-import type { PatientFacts } from '../clinical/facts.js';
-import type { CardDraft } from '../cards/types.js';
-import { INDICATOR_RANK } from '../cards/types.js';
+import type { PatientFacts } from '../model/facts.js';
+import type { CardDraft } from '../model/cards.js';
+import { INDICATOR_RANK } from '../model/cards.js';
 import type { Logger } from '../observability/logger.js';
 import type { Rule, RuleContext } from './contract.js';
 import { stageSpan } from '../observability/tracing.js';

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Resource } from 'fhir/r4.js';
-import { formatPath } from '../http/outcomes.js';
+import { issueText } from '../model/problems.js';
+import { SUPPORTED_HOOKS } from '../model/hooks.js';
 
 const SYSTEMS: Record<string, string> = {
   rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm',
@@ -56,7 +57,7 @@ export const ScenarioFile = z
         z
           .object({
             name: z.string().min(1),
-            hook: z.enum(['order-select', 'order-sign', 'patient-view']).default('order-select'),
+            hook: z.enum(SUPPORTED_HOOKS).default('order-select'),
             medications: z.array(Item).default([]),
             conditions: z.array(Item).default([]),
             orders: z.array(Item).default([]),
@@ -122,7 +123,7 @@ export function loadScenarioFiles(dir: string): { file: string; scenario: Scenar
     .sort()
     .map((file) => {
       const parsed = ScenarioFile.safeParse(parseYaml(readFileSync(path.join(dir, file), 'utf8')));
-      if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
+      if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map(issueText).join('; ')}`);
       return { file, scenario: parsed.data };
     });
 }

@@ -6,11 +6,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { Config } from '../config.js';
-import { createEngine, type Engine, type Evaluation } from '../engine.js';
-import { parseHookRequest } from '../hooks/request.js';
-import { formatPath } from '../http/outcomes.js';
-import type { Knowledge } from '../knowledge/load.js';
+import type { Config } from '../config/index.js';
+import { createEngine, type Engine, type Evaluation } from '../engine/index.js';
+import type { Knowledge } from '../engine/knowledge.js';
+import { issueText } from '../model/problems.js';
 import type { ServiceDefinition } from '../knowledge/services.js';
 import { createLogger } from '../observability/logger.js';
 import type { RenderedCard } from '../cards/render.js';
@@ -51,9 +50,8 @@ export async function evaluateRequest(engine: Engine, request: Record<string, un
       serviceId ? `No service "${serviceId}"` : `No service serves hook "${hook}" (this knowledge serves ${knowledge.services.all().map((s) => s.hook).join(', ')})`,
     );
   }
-  const parsed = parseHookRequest(request, endpoint.hooks, endpoint.id);
-  const service = endpoint.forHook(parsed.hook)!;
-  return { service, evaluation: await engine.evaluate(service, parsed) };
+  const { service, evaluation } = await engine.call(endpoint.id, request);
+  return { service, evaluation };
 }
 
 /** A scenario that cannot be run (no service for its hook, an unreadable file): named, never a silent pass. */
@@ -89,7 +87,7 @@ export function readScenarioFile(file: string): ScenarioFile {
     throw new ScenarioError(`${file}: ${(e as Error).message.split('\n')[0]}`);
   }
   const parsed = ScenarioFile.safeParse(data);
-  if (!parsed.success) throw new ScenarioError(`${file} is not a valid scenario file: ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new ScenarioError(`${file} is not a valid scenario file: ${parsed.error.issues.map(issueText).join('; ')}`);
   return parsed.data;
 }
 

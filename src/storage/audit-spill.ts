@@ -10,7 +10,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { appendFile, mkdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { AuditEntry } from './audit.js';
+import type { AuditEntry } from './audit-entry.js';
 
 interface StoredEntry extends Omit<AuditEntry, 'shownAt'> {
   shownAt: string;

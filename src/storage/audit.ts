@@ -8,35 +8,15 @@
  */
 import type SqliteDatabase from 'better-sqlite3';
 import type { Insertable } from 'kysely';
-import type { Indicator } from '../cards/types.js';
 import type { Logger } from '../observability/logger.js';
 import { StorageUnavailableError, type DatabaseHealth } from './errors.js';
 import type { DatabaseLink } from './connection.js';
 import { toDbTime, type CardAuditTable } from './schema.js';
-import type { ClientScope } from './scope.js';
 import type { AuditSpill } from './audit-spill.js';
 import { stageSpan } from '../observability/tracing.js';
+import type { AuditEntry } from './audit-entry.js';
 
-export interface AuditEntry {
-  cardUuid: string;
-  suggestionUuids: string[];
-  serviceId: string;
-  ruleId: string;
-  ruleVersion: string;
-  concern: string;
-  hook: string;
-  hookInstance: string;
-  indicator: Indicator;
-  /** Keyed hash of the patient id (patientHash). */
-  patientHash: string;
-  /** Lower-case sorted drug names of the card's subjects joined by '+', e.g. "naltrexone+oxycodone". */
-  drugKey: string;
-  /** Keyed hashes of the draft-order references the card is about. */
-  orderKeys: readonly string[];
-  shownAt: Date;
-  /** Who was shown the card, against which FHIR server (src/storage/scope.ts). */
-  scope: ClientScope;
-}
+export type { AuditEntry } from './audit-entry.js';
 
 export interface AuditLog {
   /** Queue entries for writing; returns at once, never throws. */

@@ -8,10 +8,10 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type TableMetadata } from 'kysely';
 import pg from 'pg';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import { describeDbError } from './errors.js';
-import type { StorageOptions } from './options.js';
+import type { StorageOptions } from '../config/storage.js';
 import type { StorageSchema } from './schema.js';
 
 export type StorageKind = 'sqlite' | 'postgres';

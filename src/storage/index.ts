@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { loadOverrideReasons } from '../knowledge/override-reasons.js';
 import type { Logger } from '../observability/logger.js';
 import { queryRuleAnalytics, type ReportRange, type RuleAnalytics } from './analytics.js';
@@ -20,7 +20,7 @@ import { openDatabase, type StorageKind } from './connection.js';
 import { DatabaseHealth, StorageUnavailableError, describeDbError } from './errors.js';
 import { createFeedbackStore, type FeedbackStore, type OverrideReasonLookup } from './feedback.js';
 import { SchemaGate } from './migrations.js';
-import type { StorageOptions } from './options.js';
+import type { StorageOptions } from '../config/storage.js';
 import { SuppressionIndex, type Suppression, type SuppressionSettings } from './suppression.js';
 import { SuppressionSync, type SyncProgress } from './suppression-sync.js';
 
@@ -30,8 +30,8 @@ export { clientScope, feedbackClient, UNAUTHENTICATED_ISSUER } from './scope.js'
 export type { FeedbackClient, FeedbackItem, FeedbackStore, OverrideReasonLookup, OverrideReasonPolicy, SaveResult } from './feedback.js';
 export type { Suppression, SuppressionCandidate, SuppressionContext } from './suppression.js';
 export type { ReportRange, RuleAnalytics } from './analytics.js';
-export type { StorageOptions } from './options.js';
-export { readStorageOptions } from './options.js';
+export type { StorageOptions } from '../config/storage.js';
+export { readStorageOptions } from '../config/storage.js';
 export { StorageUnavailableError } from './errors.js';
 
 export interface Storage {

@@ -10,7 +10,7 @@
  * The index is fed by this process's own writes at once and refreshed from the database periodically
  * (suppression-sync.ts), so other instances' overrides and order-select cards arrive within STORAGE_SYNC_INTERVAL_S.
  */
-import type { CardDraft } from '../cards/types.js';
+import type { CardDraft } from '../model/cards.js';
 import type { Logger } from '../observability/logger.js';
 import type { AuditEntry } from './audit.js';
 import { scopeKey, type ClientScope } from './scope.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AnswerTemplate } from '../../src/cards/answer.js';
 import { renderCards, type RenderDeps } from '../../src/cards/render.js';
-import type { CardDraft, CdsResponse } from '../../src/cards/types.js';
+import type { CardDraft, CdsResponse } from '../../src/model/cards.js';
 import { timeOrderedUuid } from '../../src/cards/uuid.js';
 
 const deps: RenderDeps = {

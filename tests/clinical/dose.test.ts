@@ -34,6 +34,15 @@ describe('free-text sigs and medication text', () => {
     expect(r.doseBasis).toBe(basis);
   });
 
+  it('reads every unit word and number word that units.ts and the sig know (one list: they had drifted)', () => {
+    expect(parseSig('2 tbl daily').amount).toEqual({ kind: 'count', n: 2, unit: 'tablet' });
+    expect(parseSig('five mg daily').amount).toEqual({ kind: 'mass', mg: 5 });
+    expect(parseSig('six mg at bedtime').amount).toEqual({ kind: 'mass', mg: 6 });
+    expect(parseSig('1 ea daily').amount).toEqual({ kind: 'count', n: 1, unit: 'each' });
+    expect(parseSig('2 milligram nightly').amount).toEqual({ kind: 'mass', mg: 2 });
+    expect(readDose([{ text: '2 tbl daily' }], TAB5, []).doseMg).toBe(10);
+  });
+
   it('reads frequency variants', () => {
     expect(parseSig('every 4-6 hours').frequencyPerDay).toBe(6);
     expect(parseSig('q6h prn').frequencyPerDay).toBe(4);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chart, draft, extractor, ICD10CM, NOW, realisticChart, rx, SHARED_CAPTURES, statement } from './helpers.js';
+import { chart, draft, extractor, ICD10CM, NOW, realisticChart, rx, statement } from './helpers.js';
+import { CAPTURES_DIR, hasShared } from '../helpers/shared.js';
 
 interface Capture {
   body: {
@@ -11,7 +12,7 @@ interface Capture {
 }
 
 function captureChart(file: string, hook: 'patient-view' | 'order-select' | 'order-sign'): ReturnType<typeof chart> {
-  const { body } = JSON.parse(readFileSync(path.join(SHARED_CAPTURES, file), 'utf8')) as Capture;
+  const { body } = JSON.parse(readFileSync(path.join(CAPTURES_DIR, file), 'utf8')) as Capture;
   const resources = ['medications', 'conditions'].flatMap((k) => (body.prefetch[k]?.entry ?? []).map((e) => e.resource));
   return chart(hook, {
     draftOrders: (body.context.draftOrders?.entry ?? []).map((e) => e.resource),
@@ -69,7 +70,7 @@ describe('focus, orders and medications', () => {
   });
 });
 
-describe('the CDS Hooks Sandbox captures', () => {
+describe.skipIf(!hasShared)('the CDS Hooks Sandbox captures', () => {
   it('03-order-select: 50 mg naltrexone draft is full-dose; oxycodone is a current opioid; text-only interferon is found', () => {
     const facts = extractor()(captureChart('03-order-select.json', 'order-select'), NOW);
     expect(facts.focus).toHaveLength(1);

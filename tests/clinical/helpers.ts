@@ -2,15 +2,15 @@
 import path from 'node:path';
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
-import { fileURLToPath } from 'node:url';
-import type { Chart } from '../../src/data/chart.js';
+import { PROJECT_ROOT } from '../../src/config/index.js';
+import type { Chart } from '../../src/model/chart.js';
 import { createFactExtractor, loadClinicalKnowledge, type ClinicalKnowledge } from '../../src/clinical/extract.js';
-import type { MedicationFact, HookName } from '../../src/clinical/facts.js';
+import type { MedicationFact } from '../../src/model/facts.js';
+import type { HookName } from '../../src/model/hooks.js';
+import { NOW as FACTS_NOW } from '../helpers/facts.js';
 import { finaliseMedication, normaliseMedication, type MedicationInput } from '../../src/clinical/medications.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CDS_SERVICES = path.join(ROOT, 'cds-services');
-export const SHARED_CAPTURES = '/work/shared/sandbox-captures';
+export const CDS_SERVICES = path.join(PROJECT_ROOT, 'cds-services');
 
 let cached: ClinicalKnowledge | undefined;
 export function knowledge(): ClinicalKnowledge {
@@ -24,7 +24,8 @@ export const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
 export const ATC = 'http://www.whocc.no/atc';
 export const UCUM = 'http://unitsofmeasure.org';
 
-export const NOW = new Date('2026-11-21T12:00:00Z');
+/** The tests' one clock (tests/helpers/facts.ts), as a Date. */
+export const NOW = new Date(FACTS_NOW);
 
 type Json = Record<string, unknown>;
 /** A resource-shaped test object. */

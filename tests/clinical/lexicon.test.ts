@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { KnowledgeError } from '../../src/knowledge/errors.js';
+import { KnowledgeError } from '../../src/model/problems.js';
 import { compileLexicon, loadLexicon } from '../../src/clinical/lexicon.js';
 import { CDS_SERVICES, knowledge } from './helpers.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
 import { describe, expect, test } from 'vitest';
-import { PROJECT_ROOT } from '../../src/config.js';
+import { PROJECT_ROOT } from '../../src/config/index.js';
 import { CONDITION_PATHS } from '../../src/clinical/conditions.js';
 import { DOSAGE_PATHS } from '../../src/clinical/dose.js';
 import { INGREDIENT_PATHS } from '../../src/clinical/ingredients.js';

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KnowledgeError } from '../../src/knowledge/errors.js';
+import { KnowledgeError } from '../../src/model/problems.js';
 import { loadClinicalKnowledge, REQUIRED_VALUE_SETS } from '../../src/clinical/extract.js';
 import { icd10cmAncestry, loadValueSets, parseValueSet } from '../../src/clinical/valuesets.js';
 import { ATC, CDS_SERVICES, ICD10CM, knowledge, RXNORM, SNOMED } from './helpers.js';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_VARIABLES, ConfigError, MIN_HASH_KEY_LENGTH, PROJECT_ROOT, loadConfig } from '../../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, MIN_HASH_KEY_LENGTH, PROJECT_ROOT, loadConfig } from '../../src/config/index.js';
 
 describe('configuration from the environment', () => {
   test('has safe development defaults', () => {

@@ -5,7 +5,7 @@
  * exclude anyway. What a client sends when it ignores the narrowing: fixtures/scenarios/prefetch-status-narrowing.yaml.
  */
 import { describe, expect, test } from 'vitest';
-import { loadKnowledge } from '../../src/knowledge/load.js';
+import { loadKnowledge } from '../../src/engine/knowledge.js';
 import { statusClass } from '../../src/clinical/status.js';
 import { SERVICES_DIR } from '../helpers/app.js';
 

@@ -13,7 +13,7 @@ import nock from 'nock';
 import request from 'supertest';
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { createApp, type AppHandle } from '../../src/app.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { CdsResponseSchema, DiscoverySchema } from '../../src/cards/schema.js';
 import { hasShared, loadCaptures, readShared } from '../helpers/shared.js';
 

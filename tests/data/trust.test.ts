@@ -9,7 +9,7 @@ import nock from 'nock';
 import request from 'supertest';
 import type { Resource } from 'fhir/r4.js';
 import type { AppHandle } from '../../src/app.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { gatherChart } from '../../src/data/gather.js';
 import { loadServices } from '../../src/knowledge/services.js';
 import type { HookRequest } from '../../src/hooks/request.js';

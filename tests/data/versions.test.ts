@@ -5,12 +5,12 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { Resource } from 'fhir/r4.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { asR4, asR4Reference } from '../../src/data/versions.js';
-import { createEngine } from '../../src/engine.js';
+import { createEngine } from '../../src/engine/index.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
-import { loadKnowledge } from '../../src/knowledge/load.js';
-import { OutcomeError } from '../../src/http/outcomes.js';
+import { loadKnowledge } from '../../src/engine/knowledge.js';
+import { OutcomeError } from '../../src/model/outcomes.js';
 import { memoryLogger } from '../helpers/app.js';
 
 const NOW = new Date('2026-11-21T09:00:00Z');

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLES, PROJECT_ROOT, loadConfig } from '../../src/config.js';
+import { CONFIG_VARIABLES, PROJECT_ROOT, loadConfig } from '../../src/config/index.js';
 import { DEFAULT_JWKS_FILE, DEFAULT_KEY_FILE } from '../../src/mint-token.js';
 import { testApp } from '../helpers/app.js';
 

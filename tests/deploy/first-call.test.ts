@@ -11,7 +11,7 @@ import request from 'supertest';
 import { parse } from 'yaml';
 import { createApp, type AppHandle } from '../../src/app.js';
 import { main } from '../../src/cli.js';
-import { PROJECT_ROOT, loadConfig } from '../../src/config.js';
+import { PROJECT_ROOT, loadConfig } from '../../src/config/index.js';
 import { memoryLogger } from '../helpers/app.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ldn-first-call-'));

@@ -15,7 +15,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
-import { CONFIG_VARIABLES, PROJECT_ROOT, loadConfig } from '../../src/config.js';
+import { CONFIG_VARIABLES, PROJECT_ROOT, loadConfig } from '../../src/config/index.js';
 import { loadTrustedClients } from '../../src/auth/trusted-clients.js';
 import { testApp } from '../helpers/app.js';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { parse } from 'yaml';
 import type { AppHandle } from '../../src/app.js';
-import { PROJECT_ROOT } from '../../src/config.js';
+import { PROJECT_ROOT } from '../../src/config/index.js';
 import { counterFrom, createMetrics } from '../../src/observability/metrics.js';
 import { testApp } from '../helpers/app.js';
 

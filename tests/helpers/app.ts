@@ -7,14 +7,14 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Resource } from 'fhir/r4.js';
 import { createApp, type AppDeps, type AppHandle } from '../../src/app.js';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
-import type { PatientFacts, MedicationFact } from '../../src/clinical/facts.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
+import type { PatientFacts, MedicationFact } from '../../src/model/facts.js';
 import { statement as factStatement } from './facts.js';
-import type { Knowledge } from '../../src/knowledge/load.js';
+import type { Knowledge } from '../../src/engine/knowledge.js';
 import { ServiceCatalog, loadServices, type ServiceDefinition } from '../../src/knowledge/services.js';
 import { loadOverrideReasons } from '../../src/knowledge/override-reasons.js';
 import type { Rule } from '../../src/rules/contract.js';
-import type { Chart } from '../../src/data/chart.js';
+import type { Chart } from '../../src/model/chart.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 export const SERVICES_DIR = path.join(PROJECT_ROOT, 'cds-services');

@@ -4,7 +4,8 @@
  * "MedicationStatement/oxycodone-5-mg"), so tests can assert on them.
  */
 import type { Medication, MedicationRequest } from 'fhir/r4.js';
-import type { ConditionFact, HookName, MedicationFact, NaltrexoneRole, PatientFacts } from '../../src/clinical/facts.js';
+import type { ConditionFact, MedicationFact, NaltrexoneRole, PatientFacts } from '../../src/model/facts.js';
+import type { HookName } from '../../src/model/hooks.js';
 import type { RuleContext } from '../../src/rules/contract.js';
 
 export const NOW = '2026-11-21T09:00:00Z';

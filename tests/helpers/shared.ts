@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/config.js';
+import { PROJECT_ROOT } from '../../src/config/index.js';
 
 export const SHARED_DIR = path.resolve(PROJECT_ROOT, '..', 'shared');
 export const CAPTURES_DIR = path.join(SHARED_DIR, 'sandbox-captures');

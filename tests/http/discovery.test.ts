@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import request from 'supertest';
 import { DiscoverySchema } from '../../src/cards/schema.js';
 import { createApp, type AppHandle } from '../../src/app.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SERVICES_DIR, orderSelect, patientView, testApp, testKnowledge } from '../helpers/app.js';

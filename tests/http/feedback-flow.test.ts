@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import request from 'supertest';
 import { createApp, type AppHandle } from '../../src/app.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { hookRequest } from '../../src/scenarios/build.js';
 
 const NOW = new Date('2026-11-21T09:00:00Z');

@@ -11,7 +11,7 @@ import addFormatsPlugin from 'ajv-formats';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp, type AppHandle } from '../../src/app.js';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { CardSchema, DiscoverySchema } from '../../src/cards/schema.js';
 
 const BASE = 'https://cds.example.org';

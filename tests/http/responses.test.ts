@@ -2,14 +2,14 @@
 import { describe, expect, test } from 'vitest';
 import request from 'supertest';
 import { createApp } from '../../src/app.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { CdsResponseSchema } from '../../src/cards/schema.js';
 import { clampSummary, renderCards } from '../../src/cards/render.js';
-import type { CardDraft } from '../../src/cards/types.js';
+import type { CardDraft } from '../../src/model/cards.js';
 import type { Rule } from '../../src/rules/contract.js';
 import { runRules } from '../../src/rules/run.js';
 import { dataCountRule, memoryLogger, orderSelect, patientView, testKnowledge, withFhir } from '../helpers/app.js';
-import { createEngine } from '../../src/engine.js';
+import { createEngine } from '../../src/engine/index.js';
 import type { HookRequest } from '../../src/hooks/request.js';
 
 function draft(over: Partial<CardDraft>): CardDraft {

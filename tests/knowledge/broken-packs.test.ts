@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { KnowledgeError } from '../../src/knowledge/errors.js';
+import { KnowledgeError } from '../../src/model/problems.js';
 import { loadEvidence } from '../../src/knowledge/evidence.js';
 import { loadOverrideReasons } from '../../src/knowledge/override-reasons.js';
 import { loadRules } from '../../src/rules/load.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, test } from 'vitest';
 import { isWeakEvidence } from '../../src/knowledge/evidence-review.js';
-import { KnowledgeError } from '../../src/knowledge/errors.js';
+import { KnowledgeError } from '../../src/model/problems.js';
 import { compileRule } from '../../src/rules/compile.js';
 import { RuleFileSchema } from '../../src/rules/rule-file.js';
 import { renderRulePage } from '../../src/web/evidence/pages.js';

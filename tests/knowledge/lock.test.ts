@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { PROJECT_ROOT } from '../../src/config.js';
+import { PROJECT_ROOT } from '../../src/config/index.js';
 import { compareVersions, currentLock, LOCK_FILE, lockProblems, ruleDigest, writeLock } from '../../src/knowledge/lock.js';
 
 const PACK = path.join(PROJECT_ROOT, 'cds-services');

@@ -3,8 +3,8 @@ import { describe, expect, test } from 'vitest';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadKnowledge } from '../../src/knowledge/load.js';
-import { KnowledgeError } from '../../src/knowledge/errors.js';
+import { loadKnowledge } from '../../src/engine/knowledge.js';
+import { KnowledgeError } from '../../src/model/problems.js';
 import { SERVICES_DIR } from '../helpers/app.js';
 
 function packWith(file: string, yaml: string): string {

@@ -17,7 +17,7 @@ const exporter = new InMemorySpanExporter();
 const tracing: Tracing = await startTracing({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 // Imported after the SDK started, as src/server.ts does.
 const { createApp } = await import('../../src/app.js');
-const { PROJECT_ROOT, testConfig } = await import('../../src/config.js');
+const { PROJECT_ROOT, testConfig } = await import('../../src/config/index.js');
 
 const PATIENT = 'pat-secret-4711';
 const BEARER = 'eyJhbGciOiJFUzM4NCJ9.client-jwt-SECRET-do-not-trace.c2lnbmF0dXJl';

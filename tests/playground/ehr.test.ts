@@ -5,14 +5,14 @@
  */
 import { describe, expect, test } from 'vitest';
 import path from 'node:path';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
-import { createEngine } from '../../src/engine.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
+import { createEngine } from '../../src/engine/index.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
 import { parseFeedbackBody } from '../../src/http/feedback.js';
-import { loadKnowledge } from '../../src/knowledge/load.js';
+import { loadKnowledge } from '../../src/engine/knowledge.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { hookRequest, loadScenarioFiles } from '../../src/scenarios/build.js';
-import type { Card } from '../../src/cards/types.js';
+import type { Card } from '../../src/model/cards.js';
 import * as ehr from '../../src/web/playground/ehr.js';
 
 const NOW = new Date('2026-11-21T09:00:00Z');

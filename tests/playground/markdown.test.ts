@@ -6,10 +6,10 @@
 import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
-import { createEngine } from '../../src/engine.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
+import { createEngine } from '../../src/engine/index.js';
 import { parseHookRequest } from '../../src/hooks/request.js';
-import { loadKnowledge } from '../../src/knowledge/load.js';
+import { loadKnowledge } from '../../src/engine/knowledge.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { parseMarkdown, renderMarkdown, safeHref, toHtml } from '../../src/web/playground/markdown.js';
 

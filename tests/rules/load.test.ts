@@ -3,7 +3,7 @@ import path from 'node:path';
 import fhirpath from 'fhirpath';
 import { parse as parseYaml } from 'yaml';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { KnowledgeError } from '../../src/knowledge/errors.js';
+import { KnowledgeError } from '../../src/model/problems.js';
 import { loadRules } from '../../src/rules/load.js';
 import { draftOrder, glatiramer, ldnOrder, multipleSclerosis, noDrafts, opioid, orderFacts, patientViewFacts, statement } from '../helpers/facts.js';
 import { KNOWLEDGE_DIR, projectDependencies, projectRules } from './project-rules.js';

@@ -1,12 +1,13 @@
 /** The project's own knowledge pack (cds-services/), loaded once per test file. */
 import path from 'node:path';
 import { loadValueSets } from '../../src/clinical/valuesets.js';
+import { PROJECT_ROOT } from '../../src/config/index.js';
 import { loadEvidence } from '../../src/knowledge/evidence.js';
 import { loadOverrideReasons } from '../../src/knowledge/override-reasons.js';
 import type { Rule } from '../../src/rules/contract.js';
 import { loadRules, type RuleDependencies } from '../../src/rules/load.js';
 
-export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+export const REPO_ROOT = PROJECT_ROOT;
 export const KNOWLEDGE_DIR = path.join(REPO_ROOT, 'cds-services');
 
 export function projectDependencies(): RuleDependencies {

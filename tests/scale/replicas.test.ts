@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/config.js';
+import { PROJECT_ROOT } from '../../src/config/index.js';
 import { ADMIN_TOKEN, missingPrerequisites, orderSelect, startCluster, type Cluster } from './cluster.js';
 
 const SERVICE = '/cds-services/ldn-order-select';

@@ -6,9 +6,9 @@ import { describe, expect, test } from 'vitest';
 import path from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { CdsResponseSchema } from '../../src/cards/schema.js';
-import { loadKnowledge } from '../../src/knowledge/load.js';
+import { loadKnowledge } from '../../src/engine/knowledge.js';
 import { loadScenarioFiles } from '../../src/scenarios/build.js';
 import { cardKeys, runCase, scenarioEngine } from '../../src/scenarios/run.js';
 

@@ -9,7 +9,7 @@ import { decodeJwt } from 'jose';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type AppHandle } from '../../src/app.js';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { captureLogs, unauthorizedBody, type LogCapture } from '../helpers/jwt.js';
 
 interface Capture {

@@ -7,7 +7,7 @@ import nock from 'nock';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuth, type AuthService } from '../../src/auth/index.js';
-import { testConfig, type Config } from '../../src/config.js';
+import { testConfig, type Config } from '../../src/config/index.js';
 import {
   captureLogs,
   createAuthTestApp,

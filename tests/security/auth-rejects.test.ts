@@ -9,7 +9,7 @@ import nock from 'nock';
 import request, { type Response } from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuth, type AuthService } from '../../src/auth/index.js';
-import { testConfig, type Config } from '../../src/config.js';
+import { testConfig, type Config } from '../../src/config/index.js';
 import {
   base64urlJson,
   captureLogs,

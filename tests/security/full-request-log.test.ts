@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import nock from 'nock';
 import request from 'supertest';
 import { createApp, type AppHandle } from '../../src/app.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { patientHash } from '../../src/observability/logger.js';
 import { captureLogs, generateTestKey, jwksOf, signToken, validClaims, writeTrustedClients, type LogCapture, type TestKey } from '../helpers/jwt.js';
 import { forPatient, orderSelect, searchset, statement } from '../helpers/app.js';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp, type AppHandle } from '../../src/app.js';
-import { PROJECT_ROOT, testConfig } from '../../src/config.js';
+import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { CAPTURES_DIR, hasShared, loadCaptures } from '../helpers/shared.js';
 import { orderSelect, patientView, withFhir } from '../helpers/app.js';
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from '../../src/auth/index.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { BodyTooLargeError, readCappedBytes, readCappedText } from '../../src/net/read-capped.js';
 import { captureLogs, createAuthTestApp, generateTestKey, signToken, validClaims, writeTrustedClients, type TestKey } from '../helpers/jwt.js';
 

@@ -6,7 +6,7 @@
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from '../../src/auth/index.js';
-import { testConfig, type Config } from '../../src/config.js';
+import { testConfig, type Config } from '../../src/config/index.js';
 import { captureLogs, createAuthTestApp, generateTestKey, jwksOf, signToken, validClaims, writeTrustedClients, type TestKey } from '../helpers/jwt.js';
 
 const BASE = 'https://cds.example.org';

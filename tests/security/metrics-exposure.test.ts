@@ -7,7 +7,7 @@
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type AppHandle } from '../../src/app.js';
-import { loadConfig, testConfig } from '../../src/config.js';
+import { loadConfig, testConfig } from '../../src/config/index.js';
 import { authFailureClass } from '../../src/observability/metrics.js';
 import { testKnowledge } from '../helpers/app.js';
 import { captureLogs, generateTestKey, jwksOf, signToken, validClaims, writeTrustedClients, type TestKey } from '../helpers/jwt.js';

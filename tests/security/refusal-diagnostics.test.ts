@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import request from 'supertest';
 import { createApp, type AppHandle } from '../../src/app.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { refusalClass } from '../../src/auth/refusal.js';
 import { generateTestKey, jwksOf, signToken, validClaims, writeTrustedClients, type TestKey } from '../helpers/jwt.js';
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createAuth } from '../../src/auth/index.js';
 import { MemoryReplayCache, type ReplayCache } from '../../src/auth/replay-cache.js';
 import { replayKey } from '../../src/auth/verify.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { captureLogs, createAuthTestApp, generateTestKey, jwksOf, signToken, unauthorizedBody, validClaims, writeTrustedClients } from '../helpers/jwt.js';
 
 describe('MemoryReplayCache', () => {

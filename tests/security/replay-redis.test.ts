@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth, type AuthService } from '../../src/auth/index.js';
 import { REDIS_KEY_PREFIX, RedisReplayCache } from '../../src/auth/replay-cache.js';
 import { replayKey } from '../../src/auth/verify.js';
-import { testConfig, type Config } from '../../src/config.js';
+import { testConfig, type Config } from '../../src/config/index.js';
 import {
   captureLogs,
   createAuthTestApp,

@@ -11,7 +11,7 @@ import nock from 'nock';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from '../../src/auth/index.js';
-import { loadConfig, PROJECT_ROOT, testConfig } from '../../src/config.js';
+import { loadConfig, PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { captureLogs, createAuthTestApp, unauthorizedBody } from '../helpers/jwt.js';
 
 interface Capture {

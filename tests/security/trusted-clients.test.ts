@@ -8,7 +8,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { AuthConfigError, createAuth } from '../../src/auth/index.js';
 import { loadTrustedClients, SANDBOX_ISSUER, SANDBOX_JKU } from '../../src/auth/trusted-clients.js';
-import { loadConfig, PROJECT_ROOT, testConfig, type Config } from '../../src/config.js';
+import { loadConfig, PROJECT_ROOT, testConfig, type Config } from '../../src/config/index.js';
 import { captureLogs, createAuthTestApp, writeTrustedClients } from '../helpers/jwt.js';
 import { createSigner } from '../../src/playground/signer.js';
 import { createApp } from '../../src/app.js';

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { testConfig, type Config } from '../../src/config.js';
+import { testConfig, type Config } from '../../src/config/index.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { createStorage, readStorageOptions, type OverrideReasonLookup, type Storage, type StorageOptions } from '../../src/storage/index.js';
 

@@ -9,7 +9,7 @@ import { createApp, type AppHandle } from '../../src/app.js';
 import { generateTestKey, jwksOf, signToken, validClaims, writeTrustedClients, type TestKey } from '../helpers/jwt.js';
 import { patientView, testKnowledge } from '../helpers/app.js';
 import { BACKENDS, openStorage, silentLogger, type TestDatabase } from './backends.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 
 const BASE = 'https://cds.example.org';
 const X = 'https://ehr-x.example.org';

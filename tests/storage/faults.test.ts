@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PROJECT_ROOT } from '../../src/config.js';
+import { PROJECT_ROOT } from '../../src/config/index.js';
 import { entryBytes } from '../../src/storage/audit.js';
 import type { Storage } from '../../src/storage/index.js';
 import { BACKENDS, REASON_SYSTEM, capturingLogger, count, flag, openStorage, type BreakablePath, type TestDatabase } from './backends.js';

@@ -4,7 +4,7 @@
  * The database comes from SQLITE_PATH or DATABASE_URL in its environment.
  */
 import type { AddressInfo } from 'node:net';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { openStorage } from './backends.js';
 import { buildApp } from './harness.js';
 

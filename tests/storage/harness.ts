@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
-import type { CardDraft, Indicator } from '../../src/cards/types.js';
+import type { CardDraft, Indicator } from '../../src/model/cards.js';
 import { adminRouter } from '../../src/http/admin.js';
 import { errorHandler, notFoundHandler } from '../../src/http/errors.js';
 import { feedbackRouter } from '../../src/http/feedback.js';

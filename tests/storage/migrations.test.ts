@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/storage/connection.js';
 import { MIGRATION_TABLE, migrateToLatest, storageMigrations } from '../../src/storage/migrations.js';
-import { testConfig } from '../../src/config.js';
+import { testConfig } from '../../src/config/index.js';
 import { BACKENDS, DATABASE_URL, count, openStorage, silentLogger, testOptions, withSchema, type TestDatabase } from './backends.js';
 import { auditEntry } from './harness.js';
 

@@ -3,6 +3,7 @@
  * Nothing here ever carries a token, a stack or a raw patient identifier.
  */
 import type { OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
+import { formatPath } from './problems.js';
 
 export type IssueType = OperationOutcomeIssue['code'];
 
@@ -51,14 +52,6 @@ export class OutcomeError extends Error {
     super(outcome.body.issue[0]?.details?.text ?? `HTTP ${outcome.status}`);
     this.name = 'OutcomeError';
   }
-}
-
-/** zod path → FHIRPath-style location: ["context", "draftOrders", "entry", 0] → "context.draftOrders.entry[0]". */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>(
-    (out, p) => (typeof p === 'number' ? `${out}[${p}]` : out ? `${out}.${String(p)}` : String(p)),
-    '',
-  );
 }
 
 /** One 'invalid' issue at a zod path: "path: message" with the path as its expression ("(body)", none, at the root). */

@@ -3,8 +3,8 @@
  * "naltrexone+oxycodone") and keyed hashes of the draft orders. Used for suppression, select→sign coordination
  * and the audit log.
  */
-import type { MedicationFact, PatientFacts } from '../clinical/facts.js';
-import type { CardDraft } from './types.js';
+import type { MedicationFact, PatientFacts } from '../model/facts.js';
+import type { CardDraft } from '../model/cards.js';
 import { patientHash } from '../observability/logger.js';
 
 export function drugKey(draft: CardDraft, facts: PatientFacts): string {

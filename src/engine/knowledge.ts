@@ -5,17 +5,17 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import type { PatientFacts } from '../clinical/facts.js';
-import type { Chart } from '../data/chart.js';
-import type { Link } from '../cards/types.js';
+import type { PatientFacts } from '../model/facts.js';
+import type { Chart } from '../model/chart.js';
+import type { Link } from '../model/cards.js';
 import type { Rule } from '../rules/contract.js';
 import { createFactExtractor, loadClinicalKnowledge } from '../clinical/extract.js';
 import { loadRules } from '../rules/load.js';
-import { loadEvidence, type EvidenceCatalogue } from './evidence.js';
-import { loadOverrideReasons, type OverrideReasonCatalogue } from './override-reasons.js';
-import { KnowledgeError } from './errors.js';
-import { readKnowledgeFile } from './read-yaml.js';
-import { ServiceCatalog, loadServices, type ServiceDefinition } from './services.js';
+import { loadEvidence, type EvidenceCatalogue } from '../knowledge/evidence.js';
+import { loadOverrideReasons, type OverrideReasonCatalogue } from '../knowledge/override-reasons.js';
+import { KnowledgeError, ProblemList } from '../model/problems.js';
+import { readKnowledgeFile } from '../knowledge/read-yaml.js';
+import { ServiceCatalog, loadServices, type ServiceDefinition } from '../knowledge/services.js';
 
 export interface Knowledge {
   name: string;
@@ -45,7 +45,7 @@ function folderName(dir: string): string {
 }
 
 export function loadKnowledge(dir: string): Knowledge {
-  const { problems, attempt } = KnowledgeError.collector();
+  const { items: problems, collect: attempt } = new ProblemList();
 
   const meta = attempt(() => readKnowledgeFile(path.join(dir, 'knowledge.yaml'), 'knowledge.yaml', KnowledgeMeta));
   const services = attempt(() => loadServices(dir));

@@ -5,7 +5,7 @@
  * (e.g. `%focus.where(naltrexoneRole = 'ldn')`).
  */
 
-export type HookName = 'patient-view' | 'order-select' | 'order-sign';
+import type { HookName } from './hooks.js';
 
 /** A coding reduced to what matching needs. */
 export interface CodeRef {

@@ -7,14 +7,14 @@
  * Two kinds of key, both SHA-256 of content, never an id or version the client chose, so one client cannot plant
  * results for another: the body's digest (bodyMemoKey, when the body alone decided the chart: no parsing of the
  * prefetch at all on a resend), and the gathered chart's content (memoKey, when data was fetched). The cache is
- * bounded by the total size of the bodies and charts it remembers.
+ * bounded by the total size of the bodies and charts it remembers (the one LRU cache, src/model/cache.ts).
  */
 import { hash } from 'node:crypto';
-import type { PatientFacts } from '../clinical/facts.js';
-import type { CardDraft } from '../cards/types.js';
-import type { Chart } from '../data/chart.js';
+import type { PatientFacts } from '../model/facts.js';
+import type { CardDraft } from '../model/cards.js';
+import type { Chart } from '../model/chart.js';
 import type { GatherReport } from '../data/gather.js';
-import { deepFreeze } from '../clinical/cache.js';
+import { deepFreeze, LruCache } from '../model/cache.js';
 
 export interface MemoEntry {
   facts: PatientFacts;
@@ -46,43 +46,32 @@ export function bodyMemoKey(serviceId: string, day: string, body: { digest: stri
 }
 
 export class EvaluationMemo {
-  readonly #entries = new Map<string, { entry: MemoEntry; weight: number }>();
-  #weight = 0;
-  hits = 0;
-  misses = 0;
+  /** Absent when the budget is 0 (memoisation off). */
+  readonly #cache: LruCache<string, MemoEntry> | undefined;
 
   /** @param maxWeight total size (characters of serialised charts) remembered; 0 disables the memo. */
-  constructor(readonly maxWeight: number) {}
+  constructor(readonly maxWeight: number) {
+    this.#cache = maxWeight > 0 ? new LruCache(maxWeight) : undefined;
+  }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#cache?.size ?? 0;
+  }
+
+  get hits(): number {
+    return this.#cache?.hits ?? 0;
+  }
+
+  get misses(): number {
+    return this.#cache?.misses ?? 0;
   }
 
   get(key: MemoKey): MemoEntry | undefined {
-    const found = this.#entries.get(key.key);
-    if (!found) {
-      this.misses++;
-      return undefined;
-    }
-    this.hits++;
-    this.#entries.delete(key.key);
-    this.#entries.set(key.key, found);
-    return found.entry;
+    return this.#cache?.get(key.key);
   }
 
   set(key: MemoKey, entry: MemoEntry): void {
-    if (key.weight > this.maxWeight / 4) return; // one huge chart must not flush everything else
-    const previous = this.#entries.get(key.key);
-    if (previous) {
-      this.#weight -= previous.weight;
-      this.#entries.delete(key.key);
-    }
-    this.#entries.set(key.key, { entry: deepFreeze(entry), weight: key.weight });
-    this.#weight += key.weight;
-    for (const [k, v] of this.#entries) {
-      if (this.#weight <= this.maxWeight) break;
-      this.#entries.delete(k);
-      this.#weight -= v.weight;
-    }
+    if (!this.#cache || key.weight > this.maxWeight / 4) return; // one huge chart must not flush everything else
+    this.#cache.set(key.key, deepFreeze(entry), key.weight);
   }
 }

@@ -18,7 +18,7 @@ export function isWellFormedUnicode(s: string): boolean {
 export type RenderResult = { ok: true; query: string } | { ok: false; missing: string[] };
 
 /** Render a template; tokens with no value (e.g. an absent encounterId) make it unrenderable. */
-export function renderTemplate(template: string, context: Record<string, unknown>, user: Record<string, string>): RenderResult {
+export function renderPrefetchTemplate(template: string, context: Record<string, unknown>, user: Record<string, string>): RenderResult {
   const missing: string[] = [];
   const query = template.replace(TOKEN, (_all, token: string) => {
     let value: unknown;

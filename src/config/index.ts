@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { formatPath } from './http/outcomes.js';
-import { StorageEnv, storageOptionsFrom, type StorageOptions } from './storage/options.js';
+import { issueText } from '../model/problems.js';
+import { StorageEnv, storageOptionsFrom, type StorageOptions } from './storage.js';
 
 /** The folder holding package.json, whether running from src/ (tsx, vitest) or dist/src/ (compiled). */
 export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -183,7 +183,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`));
+    throw new ConfigError(parsed.error.issues.map(issueText));
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';

@@ -1,10 +1,10 @@
 /**
- * The structural JSON scan (src/http/json-scan.ts), checked against JSON.parse: member ranges must slice out
+ * The structural JSON scan (src/model/json-scan.ts), checked against JSON.parse: member ranges must slice out
  * exactly the values JSON.parse sees, depth must agree with a walk of the parsed value, and anything the scan
  * cannot map exactly (arrays, escaped or repeated keys, malformed text) must be refused, never guessed.
  */
 import { describe, expect, test } from 'vitest';
-import { scanJson } from '../../src/http/json-scan.js';
+import { scanJson } from '../../src/model/json-scan.js';
 
 /** Reference depth check on a parsed value (a top-level object or array is depth 1). */
 function exceedsDepth(value: unknown, maxDepth: number): boolean {

@@ -6,8 +6,7 @@
  * shortening names at a word boundary, never mid-word.
  */
 
-/** CDS Hooks: summary is "<140 characters". */
-export const SUMMARY_MAX_LENGTH = 139;
+import { SUMMARY_MAX_LENGTH } from '../model/cards.js';
 
 export interface Placeholder {
   /** Binding, parameter or `findings`. */
@@ -120,7 +119,7 @@ export function truncateAtWord(text: string, limit: number): string | undefined 
 }
 
 /** Render a template with every list in full (detail text, findings, suggestion labels). */
-export function renderTemplate(parts: readonly TemplatePart[], valueOf: (p: Placeholder) => PlaceholderValue): string {
+export function renderCardText(parts: readonly TemplatePart[], valueOf: (p: Placeholder) => PlaceholderValue): string {
   return parts.map((p) => ('literal' in p ? p.literal : prose(valueOf(p.placeholder)))).join('');
 }
 

@@ -1,11 +1,11 @@
 /**
- * JsonDocument (src/http/json-document.ts): the prefetch left unparsed until needed, and the body's digest less
+ * JsonDocument (src/model/json-document.ts): the prefetch left unparsed until needed, and the body's digest less
  * the members that change on every call, checked byte for byte.
  */
 import { describe, expect, test } from 'vitest';
-import { JsonDocument } from '../../src/http/json-document.js';
-import { scanJson } from '../../src/http/json-scan.js';
-import { OutcomeError } from '../../src/http/outcomes.js';
+import { JsonDocument } from '../../src/model/json-document.js';
+import { scanJson } from '../../src/model/json-scan.js';
+import { OutcomeError } from '../../src/model/outcomes.js';
 import { VOLATILE_MEMBERS } from '../../src/hooks/request.js';
 import { orderSelect, withFhir } from '../helpers/app.js';
 

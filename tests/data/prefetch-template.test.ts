@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { renderTemplate, templateTokens } from '../../src/data/templates.js';
+import { renderPrefetchTemplate, templateTokens } from '../../src/model/prefetch-template.js';
 import { userTokens } from '../../src/hooks/request.js';
 import { isAllowedFhirServer } from '../../src/data/fhir-access.js';
 
@@ -13,12 +13,12 @@ describe('prefetch templates (CDS Hooks 2.0 tokens)', () => {
   });
 
   test('renders context and user tokens', () => {
-    const r = renderTemplate('PractitionerRole/{{userPractitionerRoleId}}?x={{context.patientId}}', { patientId: 'p 1' }, userTokens('PractitionerRole/123'));
+    const r = renderPrefetchTemplate('PractitionerRole/{{userPractitionerRoleId}}?x={{context.patientId}}', { patientId: 'p 1' }, userTokens('PractitionerRole/123'));
     expect(r).toEqual({ ok: true, query: 'PractitionerRole/123?x=p%201' });
   });
 
   test('reports tokens it cannot fill (absent encounterId)', () => {
-    expect(renderTemplate('Encounter/{{context.encounterId}}', { patientId: 'p' }, {})).toEqual({ ok: false, missing: ['context.encounterId'] });
+    expect(renderPrefetchTemplate('Encounter/{{context.encounterId}}', { patientId: 'p' }, {})).toEqual({ ok: false, missing: ['context.encounterId'] });
   });
 
   test('lists tokens with or without inner spaces', () => {

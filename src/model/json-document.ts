@@ -5,7 +5,7 @@
  * order-select keystroke. `deferring('prefetch')` parses the rest of the body and leaves that member's value as
  * bytes, to be parsed only if it is needed; `digestWithout()` names the body's content, less members that change
  * on every call (hookInstance) or carry secrets (fhirAuthorization), so a resent chart can be recognised from its
- * bytes alone (src/engine.ts). Everything else reads the whole document with `value()`.
+ * bytes alone (src/engine/index.ts). Everything else reads the whole document with `value()`.
  */
 import { createHash } from 'node:crypto';
 import { badRequest, OutcomeError } from './outcomes.js';

@@ -4,6 +4,9 @@
  */
 import type { Resource } from 'fhir/r4.js';
 
+/** CDS Hooks 2.0 §Card: summary is "<140 characters" — the one limit (card text, rendering, schema, OpenAPI). */
+export const SUMMARY_MAX_LENGTH = 139;
+
 export type Indicator = 'info' | 'warning' | 'critical';
 
 export const INDICATOR_RANK: Record<Indicator, number> = { info: 0, warning: 1, critical: 2 };
@@ -57,7 +60,7 @@ export interface Card {
 export interface CdsResponse {
   cards: Card[];
   systemActions?: Action[];
-  /** `{"ldn-cds.suppressed": n}` when suppression held cards back (src/engine.ts). */
+  /** `{"ldn-cds.suppressed": n}` when suppression held cards back (src/engine/index.ts). */
   extension?: Record<string, unknown>;
 }
 

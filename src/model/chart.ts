@@ -4,7 +4,7 @@
  * Built by src/data/gather.ts; read by src/clinical (fact extraction). Nothing here is mutated after gathering.
  */
 import type { Medication, Resource } from 'fhir/r4.js';
-import type { HookName } from '../clinical/facts.js';
+import type { HookName } from './hooks.js';
 
 export interface Chart {
   hook: HookName;
@@ -58,4 +58,9 @@ export function containedMedication(owner: { contained?: unknown }, id: string):
   if (!Array.isArray(contained)) return undefined;
   const found: unknown = contained.find((r: unknown) => typeof r === 'object' && r !== null && (r as Resource).resourceType === 'Medication' && (r as Resource).id === id);
   return found as Medication | undefined;
+}
+
+/** A FHIR resource as JSON: an object with a string `resourceType` (the one check; data and clinical both use it). */
+export function isResource(x: unknown): x is Resource {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && typeof (x as { resourceType?: unknown }).resourceType === 'string';
 }

@@ -5,13 +5,13 @@ import {
   formatNumber,
   parseTemplate,
   renderSummary,
-  renderTemplate,
-  SUMMARY_MAX_LENGTH,
+  renderCardText,
   TemplateError,
   truncateAtWord,
   unwrapSoftBreaks,
   type Placeholder,
-} from '../../src/rules/template.js';
+} from '../../src/rules/card-text.js';
+import { SUMMARY_MAX_LENGTH } from '../../src/model/cards.js';
 
 describe('formatList', () => {
   test('writes lists as prose', () => {
@@ -53,9 +53,9 @@ describe('parseTemplate', () => {
   });
 });
 
-test('renderTemplate writes every item of a list', () => {
+test('renderCardText writes every item of a list', () => {
   const values: Record<string, string[]> = { opioids: ['oxycodone', 'codeine', 'tramadol'] };
-  expect(renderTemplate(parseTemplate('Taking {{opioids}}.'), (p) => values[p.name] ?? [])).toBe('Taking oxycodone, codeine and tramadol.');
+  expect(renderCardText(parseTemplate('Taking {{opioids}}.'), (p) => values[p.name] ?? [])).toBe('Taking oxycodone, codeine and tramadol.');
 });
 
 describe('truncateAtWord', () => {

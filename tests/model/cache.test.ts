@@ -3,7 +3,7 @@
  * the least recently used entries go first, a read refreshes an entry, and evicting stays cheap once full.
  */
 import { describe, expect, it } from 'vitest';
-import { LruCache } from '../../src/clinical/cache.js';
+import { LruCache } from '../../src/model/cache.js';
 
 describe('LruCache', () => {
   it('never holds more than its capacity and keeps the most recent entries', () => {
@@ -52,5 +52,19 @@ describe('LruCache', () => {
     cache.get('z');
     expect([cache.hits, cache.misses]).toEqual([1, 1]);
     for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => new LruCache(bad)).toThrow(/positive integer/);
+  });
+
+  it('by weight: holds at most its capacity in weight, and evicts a sixteenth of the entries at once when full', () => {
+    const cache = new LruCache<number, number>(1_000);
+    for (let i = 0; i < 100; i++) cache.set(i, i, 10);
+    expect([cache.size, cache.weight]).toEqual([100, 1_000]);
+    cache.set(100, 100, 10);
+    expect(cache.weight).toBeLessThanOrEqual(1_000);
+    expect(cache.size).toBe(101 - Math.floor(101 / 16)); // a batch of 6, not one entry per set
+    expect(cache.get(100)).toBe(100);
+    expect(cache.get(0)).toBeUndefined();
+    cache.set(200, 200, 400); // a heavy entry evicts as much weight as it needs
+    expect(cache.weight).toBeLessThanOrEqual(1_000);
+    expect(cache.get(200)).toBe(200);
   });
 });

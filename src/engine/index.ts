@@ -1,26 +1,29 @@
 /**
- * The one-way pipeline, transport-free: validated hook request → chart (prefetch ∪ fetch) → facts → rules → cards.
- * Used by the HTTP route and the CLI alike.
+ * The one-way pipeline, transport-free: hook call → validated hook request → chart (prefetch ∪ fetch) → facts →
+ * rules → cards. The only place that composes the stages: `call(serviceId, document)` is used by the HTTP route,
+ * the CLI (`evaluate`, one request or every case of a scenario file) and the scenario tests alike.
  */
 import type { MedicationRequest } from 'fhir/r4.js';
-import type { Config } from './config.js';
-import type { PatientFacts } from './clinical/facts.js';
-import type { CardDraft, CdsResponse } from './cards/types.js';
-import type { RenderDeps, RenderedCard } from './cards/render.js';
-import { AnswerTemplate } from './cards/answer.js';
-import { gatherChart, suppliedByRequest, type DropReason, type GatherReport } from './data/gather.js';
-import type { Chart } from './data/chart.js';
-import type { HookRequest } from './hooks/request.js';
-import type { Knowledge } from './knowledge/load.js';
-import type { ServiceDefinition } from './knowledge/services.js';
-import type { Logger } from './observability/logger.js';
-import type { RuleContext } from './rules/contract.js';
-import type { Storage } from './storage/index.js';
-import { clientScope, type ClientIdentity } from './storage/scope.js';
-import { drugKey, orderKeys } from './cards/identity.js';
-import { patientHash } from './observability/logger.js';
-import { runRules, type RuleRunObserver } from './rules/run.js';
-import { bodyMemoKey, EvaluationMemo, memoKey, type MemoEntry } from './rules/memo.js';
+import type { Config } from '../config/index.js';
+import type { PatientFacts } from '../model/facts.js';
+import type { CardDraft, CdsResponse } from '../model/cards.js';
+import type { RenderDeps, RenderedCard } from '../cards/render.js';
+import { AnswerTemplate } from '../cards/answer.js';
+import { gatherChart, suppliedByRequest, type DropReason, type GatherReport } from '../data/gather.js';
+import type { Chart } from '../model/chart.js';
+import { parseHookDocument, parseHookRequest, type HookRequest } from '../hooks/request.js';
+import { JsonDocument } from '../model/json-document.js';
+import { notFound, OutcomeError } from '../model/outcomes.js';
+import type { Knowledge } from './knowledge.js';
+import type { ServiceDefinition } from '../knowledge/services.js';
+import type { Logger } from '../observability/logger.js';
+import type { RuleContext } from '../rules/contract.js';
+import type { Storage } from '../storage/index.js';
+import { clientScope, type ClientIdentity } from '../storage/scope.js';
+import { drugKey, orderKeys } from './identity.js';
+import { patientHash } from '../observability/logger.js';
+import { runRules, type RuleRunObserver } from '../rules/run.js';
+import { bodyMemoKey, EvaluationMemo, memoKey, type MemoEntry } from './memo.js';
 
 /** Default memo budget: 32 M characters of serialised charts or bytes of hook bodies (a realistic one is ~30 KB). */
 const DEFAULT_MEMO_CHARS = 32 * 1024 * 1024;
@@ -89,8 +92,28 @@ export interface EvaluateOptions {
   client?: ClientIdentity;
 }
 
+export interface CallOptions extends Pick<EvaluateOptions, 'client'> {
+  /** The call's logger, once its service and request are known (default: the engine's). */
+  logger?: Logger | ((service: ServiceDefinition, request: HookRequest) => Logger);
+  /** Told the endpoint's id as soon as it is found (before the body is validated): the route logs it. */
+  onEndpoint?(endpointId: string): void;
+}
+
+export interface Call {
+  /** The service that answered: the endpoint's own, or for a former id the one serving the request's hook. */
+  service: ServiceDefinition;
+  request: HookRequest;
+  evaluation: Evaluation;
+}
+
 export interface Engine {
   readonly knowledge: Knowledge;
+  /**
+   * A hook call, end to end: find the endpoint `serviceId` (a service id or a former id), validate `document`
+   * (a body as received, or a parsed JSON value) against the hooks it serves, evaluate with the service for the
+   * request's hook. Throws OutcomeError: 404 for an unknown id, 400 for an invalid request (src/hooks/request.ts).
+   */
+  call(serviceId: string, document: JsonDocument | unknown, options?: CallOptions): Promise<Call>;
   evaluate(service: ServiceDefinition, request: HookRequest, options?: EvaluateOptions): Promise<Evaluation>;
 }
 
@@ -148,8 +171,21 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
     return { entry, report, hit: false };
   };
 
-  return {
+  const engine: Engine = {
     knowledge,
+    async call(serviceId, document, options = {}) {
+      const endpoint = knowledge.services.endpoint(serviceId);
+      if (!endpoint) throw new OutcomeError(notFound(`No CDS service "${serviceId}"`));
+      options.onEndpoint?.(endpoint.id);
+      const { request, bodyDigest } =
+        document instanceof JsonDocument ? parseHookDocument(document, endpoint.hooks, endpoint.id) : { request: parseHookRequest(document, endpoint.hooks, endpoint.id), bodyDigest: undefined };
+      // One service per hook; a former id (several hooks under one id) is answered by the service for this hook.
+      const service = endpoint.forHook(request.hook)!;
+      const logger = typeof options.logger === 'function' ? options.logger(service, request) : options.logger;
+      const body = bodyDigest && document instanceof JsonDocument ? { digest: bodyDigest, bytes: document.bytes.length } : undefined;
+      const evaluation = await engine.evaluate(service, request, { ...(logger ? { logger } : {}), ...(body ? { body } : {}), ...(options.client ? { client: options.client } : {}) });
+      return { service, request, evaluation };
+    },
     async evaluate(service, request, options = {}) {
       const logger = options.logger ?? deps.logger;
       const today = now();
@@ -203,4 +239,5 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
       return evaluation;
     },
   };
+  return engine;
 }

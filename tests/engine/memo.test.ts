@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Resource } from 'fhir/r4.js';
-import { EvaluationMemo, memoKey, type MemoEntry } from '../../src/rules/memo.js';
-import type { Chart } from '../../src/data/chart.js';
+import { EvaluationMemo, memoKey, type MemoEntry } from '../../src/engine/memo.js';
+import type { Chart } from '../../src/model/chart.js';
 
 function chart(resources: Resource[], drafts: Resource[] = []): Chart {
   return { hook: 'order-select', patientId: 'p1', draftOrders: drafts, selections: [], resources, medications: new Map() };
@@ -49,5 +49,15 @@ describe('evaluation memo', () => {
     const key = memoKey('svc', chart([]), 'd');
     memo.set(key, { ...entry, drafts: [] });
     expect(memo.get(key)).toBeUndefined();
+  });
+
+  test('evicts in batches once full (not one entry per set): the memo is the one LRU cache of src/model/cache.ts', () => {
+    const keys = Array.from({ length: 41 }, (_, i) => memoKey('svc', chart([ms(`m${String(i).padStart(2, '0')}`)]), 'd'));
+    const memo = new EvaluationMemo(keys.slice(0, 40).reduce((sum, k) => sum + k.weight, 0));
+    for (const k of keys.slice(0, 40)) memo.set(k, { ...entry, drafts: [] });
+    expect(memo.size).toBe(40);
+    memo.set(keys[40]!, { ...entry, drafts: [] });
+    expect(memo.size).toBe(41 - Math.floor(41 / 16));
+    expect(memo.get(keys[40]!)).toBeDefined();
   });
 });

@@ -4,7 +4,7 @@
  * pass them to createStorage as `deps.options`.
  */
 import { z } from 'zod';
-import { formatPath } from '../http/outcomes.js';
+import { issueText } from '../model/problems.js';
 
 const onOff = (fallback: 'on' | 'off') =>
   z
@@ -96,7 +96,7 @@ export function storageOptionsFrom(e: z.infer<typeof StorageEnv>): StorageOption
 export function readStorageOptions(env: NodeJS.ProcessEnv = process.env): StorageOptions {
   const parsed = StorageEnv.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`Invalid storage configuration:\n${parsed.error.issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`).join('\n')}`);
+    throw new Error(`Invalid storage configuration:\n${parsed.error.issues.map((i) => `  - ${issueText(i)}`).join('\n')}`);
   }
   return storageOptionsFrom(parsed.data);
 }
