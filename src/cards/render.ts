@@ -3,7 +3,7 @@
  * evidence as links, selectionBehavior when there are suggestions, no empty optionals, most urgent first.
  */
 import { timeOrderedUuid } from './uuid.js';
-import type { Card, CardDraft, Link, Suggestion } from '../model/cards.js';
+import type { Card, CardDraft, Coding, Link, Suggestion } from '../model/cards.js';
 import { INDICATOR_RANK, SUMMARY_MAX_LENGTH as MAX_SUMMARY } from '../model/cards.js';
 
 /** Label of the link to the rule's evidence page (why the card fired, every source and its strength). */
@@ -16,6 +16,8 @@ export interface RenderDeps {
   evidenceLinks(ids: readonly string[]): Link[];
   /** Where a rule's evidence page lives (absolute URL), when the service publishes one. */
   evidencePageUrl?(ruleId: string): string | undefined;
+  /** What a card is about (source.topic), by its rule's concern (cds-services/card-topics.yaml). */
+  topic?(concern: string): Coding | undefined;
   uuid?: () => string;
 }
 
@@ -46,6 +48,8 @@ function renderCard(draft: CardDraft, deps: RenderDeps, uuid: () => string): Car
     indicator: draft.indicator,
     source: { label: deps.sourceLabel, ...(sourceUrl ? { url: sourceUrl } : {}) },
   };
+  const topic = deps.topic?.(draft.concern);
+  if (topic) card.source.topic = { ...topic };
   if (draft.detail?.trim()) card.detail = draft.detail.trim();
   if (suggestions.length) {
     card.suggestions = suggestions;

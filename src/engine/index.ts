@@ -123,6 +123,7 @@ export function createEngine(knowledge: Knowledge, deps: EngineDeps): Engine {
   const memo = new EvaluationMemo(deps.memoChars ?? DEFAULT_MEMO_CHARS);
   const renderDeps: RenderDeps = {
     sourceLabel: `${knowledge.name} ${knowledge.version}`,
+    topic: knowledge.cardTopics ? (concern) => knowledge.cardTopics!.get(concern) : undefined,
     evidenceLinks: (ids) => knowledge.evidenceLinks(ids),
     evidencePageUrl: knowledge.hasEvidencePages && publicBase ? (ruleId) => `${publicBase}/evidence/${encodeURIComponent(ruleId)}` : undefined,
   };

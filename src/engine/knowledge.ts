@@ -13,6 +13,7 @@ import { createFactExtractor, loadClinicalKnowledge } from '../clinical/extract.
 import { loadRules } from '../rules/load.js';
 import { loadEvidence, type EvidenceCatalogue } from '../knowledge/evidence.js';
 import { loadOverrideReasons, type OverrideReasonCatalogue } from '../knowledge/override-reasons.js';
+import { loadCardTopics, type CardTopicCatalogue } from '../knowledge/card-topics.js';
 import { KnowledgeError, ProblemList } from '../model/problems.js';
 import { readKnowledgeFile } from '../knowledge/read-yaml.js';
 import { ServiceCatalog, loadServices, type ServiceDefinition } from '../knowledge/services.js';
@@ -34,6 +35,8 @@ export interface Knowledge {
   warmFacts?(chart: Chart): Promise<void>;
   /** The local override-reason code system (which reasons acknowledge a card, and for how long). */
   overrideReasons: OverrideReasonCatalogue;
+  /** The local card-topic code system (each card's source.topic, by its rule's concern); absent in hand-built test packs. */
+  cardTopics?: CardTopicCatalogue;
 }
 
 const KnowledgeMeta = z.object({ name: z.string().min(1), version: z.string().regex(/^\d+\.\d+\.\d+/, 'must be a semantic version') }).passthrough();
@@ -52,6 +55,7 @@ export function loadKnowledge(dir: string): Knowledge {
   const clinical = attempt(() => loadClinicalKnowledge(dir));
   const evidence = attempt(() => loadEvidence(path.join(dir, 'evidence.yaml')));
   const overrideReasons = attempt(() => loadOverrideReasons(path.join(dir, 'override-reasons.yaml')));
+  const cardTopics = attempt(() => loadCardTopics(path.join(dir, 'card-topics.yaml')));
   // Without the value sets (a broken value-set file), rules are still checked: memberOf() then names the missing sets.
   const rules = evidence && overrideReasons ? attempt(() => loadRules(dir, { evidence, overrideReasons, ...(clinical ? { valueSets: clinical.valueSets } : {}) })) : undefined;
 
@@ -75,7 +79,7 @@ export function loadKnowledge(dir: string): Knowledge {
   /** Rules by service file and hook, computed once (the hook path only looks them up). */
   const serviceRules = new Map<string, Rule[]>();
   for (const s of services ?? []) serviceRules.set(`${s.file}|${s.hook}`, (fileRules.get(s.file) ?? []).filter((r) => r.hooks.includes(s.hook)));
-  if (problems.length || !meta || !services || !clinical || !evidence || !rules || !overrideReasons) throw new KnowledgeError(problems, folderName(dir));
+  if (problems.length || !meta || !services || !clinical || !evidence || !rules || !overrideReasons || !cardTopics) throw new KnowledgeError(problems, folderName(dir));
 
   const extract = createFactExtractor(clinical);
   return {
@@ -92,5 +96,6 @@ export function loadKnowledge(dir: string): Knowledge {
     extractFacts: extract,
     warmFacts: (chart) => extract.warm(chart),
     overrideReasons,
+    cardTopics,
   };
 }
