@@ -13,21 +13,11 @@ import type { AppHandle } from '../../src/app.js';
 import { createHttpServer, listen } from '../../src/http/listen.js';
 import { memoryLogger, testApp } from '../helpers/app.js';
 import { hasShared, loadCaptures } from '../helpers/shared.js';
+import { prng } from '../helpers/prng.js';
 
 const SEED = 0x1d2c3b;
 const CASES = 400;
 
-/** mulberry32: a tiny seeded PRNG, so every run sends the same requests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ROUTES = [
   '/cds-services', '/cds-services/ldn-order-check', '/cds-services/ldn-patient-view', '/cds-services/ldn-order-check/feedback',

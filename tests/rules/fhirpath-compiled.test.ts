@@ -27,6 +27,7 @@ import { compileExpression, compileWithFhirpathJs, isTrue, type Expression, type
 import { RuleFileSchema, type RuleFile } from '../../src/rules/rule-file.js';
 import { hookRequest, loadScenarioFiles } from '../../src/scenarios/build.js';
 import { KNOWLEDGE_DIR, REPO_ROOT } from './project-rules.js';
+import { prng } from '../helpers/prng.js';
 
 // ---- the two evaluations of one expression ----------------------------------------------------------------------
 
@@ -201,17 +202,6 @@ describe('shipped rules', () => {
 
 // ---- random facts ------------------------------------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 20_261_121;
 const FACT_SETS = 300;

@@ -16,22 +16,12 @@ import { createApp, type AppHandle } from '../../src/app.js';
 import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
 import { CAPTURES_DIR, hasShared, loadCaptures } from '../helpers/shared.js';
 import { orderSelect, patientView, withFhir } from '../helpers/app.js';
+import { prng } from '../helpers/prng.js';
 
 /** FUZZ_SEED / FUZZ_CALLS run a longer or different campaign locally; the suite runs the fixed default. */
 const SEED = Number(process.env.FUZZ_SEED ?? 0x1dc0ffee);
 const CALLS = Number(process.env.FUZZ_CALLS ?? 700);
 
-/** mulberry32: a tiny seeded PRNG (deterministic across runs and machines). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
