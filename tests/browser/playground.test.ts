@@ -7,29 +7,20 @@
  * Screenshots go to test-results/browser/ (gitignored); UPDATE_SCREENSHOTS=1 also refreshes docs/images/.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createApp, type AppHandle } from '../../src/app.js';
 import { PROJECT_ROOT, testConfig } from '../../src/config/index.js';
+import { HAVE_CHROMIUM, launchChromium, requireChromiumInCi } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const OUT = path.join(PROJECT_ROOT, 'test-results', 'browser');
 const DOCS_IMAGES = path.join(PROJECT_ROOT, 'docs', 'images');
 const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-if (!HAVE_CHROMIUM && !process.env.CI) {
-  console.warn(`\n⚠  Browser tests SKIPPED: ${CHROMIUM} not found. Install it with: apt-get update && apt-get install -y chromium\n`);
-}
-
-test('chromium is installed (required in CI)', (ctx) => {
-  if (!HAVE_CHROMIUM && !process.env.CI) ctx.skip();
-  expect(HAVE_CHROMIUM, `${CHROMIUM} is missing: .ci/run installs it with apt-get install -y chromium`).toBe(true);
-});
+requireChromiumInCi();
 
 describe.skipIf(!HAVE_CHROMIUM)('card playground in Chromium', { timeout: 30_000 }, () => {
   let server: Server;
@@ -45,8 +36,7 @@ describe.skipIf(!HAVE_CHROMIUM)('card playground in Chromium', { timeout: 30_000
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     handle = await createApp(testConfig({ AUTH_MODE: 'required', PLAYGROUND: 'on', PUBLIC_BASE_URL: base }));
     server.on('request', handle.app);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -15,25 +15,15 @@
  * Without /usr/bin/chromium the suite FAILS in CI (CI set) and is skipped with a warning elsewhere.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { createApp, type AppHandle } from '../../src/app.js';
 import { testConfig } from '../../src/config/index.js';
+import { HAVE_CHROMIUM, launchChromium, requireChromiumInCi } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-if (!HAVE_CHROMIUM && !process.env.CI) {
-  console.warn(`\n⚠  Browser tests SKIPPED: ${CHROMIUM} not found. Install it with: apt-get update && apt-get install -y chromium\n`);
-}
-
-test('chromium is installed (required in CI)', (ctx) => {
-  if (!HAVE_CHROMIUM && !process.env.CI) ctx.skip();
-  expect(HAVE_CHROMIUM, `${CHROMIUM} is missing: .ci/run installs it with apt-get install -y chromium`).toBe(true);
-});
+requireChromiumInCi();
 
 const PATIENT = 'sbx-1';
 const subject = { reference: `Patient/${PATIENT}` };
@@ -147,8 +137,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the CDS Hooks protocol in Chromium, as the sand
     client = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html));
     await new Promise<void>((resolve) => client.listen(0, '127.0.0.1', resolve));
     clientBase = `http://127.0.0.1:${(client.address() as AddressInfo).port}`;
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
