@@ -2,43 +2,29 @@
  * Prefetch and FHIR access (spec §3/§4; test cases 7–12): the decision table for each prefetch key,
  * parallel self-fetch with the bearer token, paging, one deadline, and 412 when data cannot be had.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import nock from 'nock';
 import request from 'supertest';
 import type { AppHandle } from '../../src/app.js';
 import { suppliedByRequest, type GatherReport, type KeySource } from '../../src/data/gather.js';
-import { FHIR, condition, memoryLogger, orderSelect, patientView, searchset, statement, testApp, withFhir } from '../helpers/app.js';
+import { FHIR, FHIR_TOKEN, condition, memoryLogger, orderSelect, patientView, searchset, statement, testApp, withFhir } from '../helpers/app.js';
+import { fhirMock, guardFhirMocks, postHook, withoutPrefetch } from '../helpers/fhir-mock.js';
 
-const TOKEN = 'secret-access-token-123';
+const TOKEN = FHIR_TOKEN;
 const ALLOW = { FHIR_SERVER_ALLOWLIST: FHIR };
 /** The shipped templates narrow medications by status (cds-services/services/*.yaml). */
 const STATEMENTS = { patient: 'p1', status: 'active,intended,on-hold,unknown,completed,stopped' };
 
-function without(req: Record<string, unknown>, ...keys: string[]): Record<string, unknown> {
-  const prefetch = { ...(req.prefetch as Record<string, unknown>) };
-  for (const k of keys) delete prefetch[k];
-  return { ...req, prefetch };
-}
-
-const fhir = () => nock('https://fhir.example.org', { reqheaders: { authorization: `Bearer ${TOKEN}` } });
+const fhir = () => fhirMock();
 
 describe('prefetch and FHIR access', () => {
+  guardFhirMocks();
   let h: AppHandle;
   beforeAll(async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect(/127\.0\.0\.1|localhost/);
     h = await testApp(ALLOW);
   });
-  afterAll(async () => {
-    await h.close();
-    nock.enableNetConnect();
-  });
-  beforeEach(() => nock.cleanAll());
-  afterEach(() => {
-    expect(nock.pendingMocks(), 'every mocked FHIR call was made').toEqual([]);
-    nock.cleanAll();
-  });
-  const post = (body: unknown, app = h) => request(app.app).post(`/cds-services/${(body as { hook: string }).hook === 'patient-view' ? 'ldn-patient-view' : 'ldn-order-check'}`).send(body as object);
+  afterAll(() => h.close());
+  const post = (body: unknown, app = h) => postHook(app, body);
 
   test('uses complete prefetch and makes no FHIR call', async () => {
     const res = await post(withFhir(orderSelect())).expect(200);
@@ -46,7 +32,7 @@ describe('prefetch and FHIR access', () => {
   });
 
   test('answers 412 naming the missing key when there is no FHIR access (case 7)', async () => {
-    const res = await post(without(orderSelect(), 'medications')).expect(412);
+    const res = await post(withoutPrefetch(orderSelect(), 'medications')).expect(412);
     expect(res.body.resourceType).toBe('OperationOutcome');
     expect(res.body.issue[0].code).toBe('incomplete');
     expect(res.body.issue[0].details.text).toMatch(/prefetch key "medications".*no fhirServer/);
@@ -54,14 +40,14 @@ describe('prefetch and FHIR access', () => {
   });
 
   test('names every unobtainable key in one 412', async () => {
-    const res = await post(without(orderSelect(), 'medications', 'conditions')).expect(412);
+    const res = await post(withoutPrefetch(orderSelect(), 'medications', 'conditions')).expect(412);
     const text = res.body.issue.map((i: { details: { text: string } }) => i.details.text).join('\n');
     expect(text).toMatch(/"medications"/);
     expect(text).toMatch(/"conditions"/);
   });
 
   test('proceeds without an optional key (patient) when it cannot be had', async () => {
-    await post(without(orderSelect(), 'patient')).expect(200);
+    await post(withoutPrefetch(orderSelect(), 'patient')).expect(200);
   });
 
   test('fetches absent keys from fhirServer with the bearer token, in parallel, and uses the result (case 8)', async () => {
@@ -80,7 +66,7 @@ describe('prefetch and FHIR access', () => {
     fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS }).reply(barrier(searchset([statement('f1'), statement('f2')])));
     fhir().get('/r4/Condition').query({ patient: 'p1' }).reply(barrier(searchset([])));
     fhir().get('/r4/Patient/p1').reply(barrier({ resourceType: 'Patient', id: 'p1' }));
-    const res = await post(withFhir({ ...without(orderSelect(), 'medications', 'conditions', 'patient') }), h).expect(200);
+    const res = await post(withFhir({ ...withoutPrefetch(orderSelect(), 'medications', 'conditions', 'patient') }), h).expect(200);
     expect(sequential, 'the three fetches were in flight together').toBe(false);
     expect(res.body.cards[0].summary).toBe('2 medications, 0 conditions');
   });
@@ -88,7 +74,7 @@ describe('prefetch and FHIR access', () => {
   test('a resent call that needed a fetch fetches again (the FHIR data may have changed since), never answered by its bytes', async () => {
     fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS }).reply(200, searchset([statement('f1')]));
     fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS }).reply(200, searchset([statement('f1'), statement('f2')]));
-    const body = withFhir(without(orderSelect(), 'medications'));
+    const body = withFhir(withoutPrefetch(orderSelect(), 'medications'));
     const first = await post(body).expect(200);
     expect(first.body.cards[0].summary).toBe('1 medications, 1 conditions');
     const second = await post({ ...body, hookInstance: 'the-same-call-again' }).expect(200);
@@ -110,7 +96,7 @@ describe('prefetch and FHIR access', () => {
     ['a redirect', () => fhir().get('/r4/MedicationStatement').query(true).reply(302, '', { location: 'https://evil.example.com/steal' }), /redirect/],
   ])('answers 412, not 500, when the FHIR server answers %s (case 9)', async (_name, mock, message) => {
     mock();
-    const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
+    const res = await post(withFhir(withoutPrefetch(orderSelect(), 'medications'))).expect(412);
     expect(res.body.issue[0].details.text).toMatch(message);
     expect(JSON.stringify(res.body)).not.toContain(TOKEN);
   });
@@ -119,7 +105,7 @@ describe('prefetch and FHIR access', () => {
     const fast = await testApp({ ...ALLOW, REQUEST_DEADLINE_MS: '200' });
     fhir().get('/r4/MedicationStatement').query(true).delay(3000).reply(200, searchset([]));
     const started = Date.now();
-    const res = await post(withFhir(without(orderSelect(), 'medications')), fast).expect(412);
+    const res = await post(withFhir(withoutPrefetch(orderSelect(), 'medications')), fast).expect(412);
     expect(Date.now() - started).toBeLessThan(1500);
     expect(res.body.issue[0].details.text).toMatch(/deadline/);
     await fast.close();
@@ -179,7 +165,7 @@ describe('prefetch and FHIR access', () => {
     const bounded = await testApp({ ...ALLOW, FHIR_MAX_PAGES: '2' });
     fhir().get('/r4/MedicationStatement').query({ ...STATEMENTS }).reply(200, searchset([statement('a')], `${FHIR}/MedicationStatement?page=2`));
     fhir().get('/r4/MedicationStatement').query({ page: '2' }).reply(200, searchset([statement('b')], `${FHIR}/MedicationStatement?page=3`));
-    const res = await post(withFhir(without(orderSelect(), 'medications')), bounded).expect(412);
+    const res = await post(withFhir(withoutPrefetch(orderSelect(), 'medications')), bounded).expect(412);
     expect(res.body.issue[0].details.text).toMatch(/more than 2 pages/);
     await bounded.close();
   });
@@ -204,7 +190,7 @@ describe('prefetch and FHIR access', () => {
   test('never calls a fhirServer that is not allow-listed: 412 and no request', async () => {
     const open = await testApp({ FHIR_SERVER_ALLOWLIST: 'https://fhir.example.org/other' });
     const spy = nock('https://fhir.example.org').get(/.*/).reply(200, searchset([]));
-    const res = await post(withFhir(without(orderSelect(), 'medications')), open).expect(412);
+    const res = await post(withFhir(withoutPrefetch(orderSelect(), 'medications')), open).expect(412);
     expect(res.body.issue[0].details.text).toMatch(/allow-list/);
     expect(spy.isDone()).toBe(false);
     nock.cleanAll();
@@ -212,7 +198,7 @@ describe('prefetch and FHIR access', () => {
   });
 
   test('fetches unauthenticated only when FHIR_UNAUTHENTICATED_FETCH is on (the sandbox sends no fhirAuthorization)', async () => {
-    const body = { ...without(orderSelect(), 'medications'), fhirServer: FHIR };
+    const body = { ...withoutPrefetch(orderSelect(), 'medications'), fhirServer: FHIR };
     await post(body).expect(412);
     const unauth = await testApp({ ...ALLOW, FHIR_UNAUTHENTICATED_FETCH: 'true' });
     nock('https://fhir.example.org', { badheaders: ['authorization'] }).get('/r4/MedicationStatement').query({ ...STATEMENTS }).reply(200, searchset([]));
@@ -254,7 +240,7 @@ describe('prefetch and FHIR access', () => {
 
   test('Condition data flows from a fetched key to the rules', async () => {
     fhir().get('/r4/Condition').query({ patient: 'p1' }).reply(200, searchset([condition('k1'), condition('k2')]));
-    const res = await post(withFhir(without(orderSelect(), 'conditions'))).expect(200);
+    const res = await post(withFhir(withoutPrefetch(orderSelect(), 'conditions'))).expect(200);
     expect(res.body.cards[0].summary).toBe('1 medications, 2 conditions');
   });
 });

@@ -4,8 +4,7 @@
  * FHIR bodies, paths the FHIR server would read differently, malformed `contained`, lone surrogates, too many
  * resources, and a gathering that overran its deadline.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import nock from 'nock';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import request from 'supertest';
 import type { Resource } from 'fhir/r4.js';
 import type { AppHandle } from '../../src/app.js';
@@ -14,16 +13,11 @@ import { gatherChart } from '../../src/data/gather.js';
 import { loadServices } from '../../src/knowledge/services.js';
 import type { HookRequest } from '../../src/hooks/request.js';
 import { FHIR, SERVICES_DIR, condition, memoryLogger, orderSelect, patientView, searchset, statement, testApp, withFhir } from '../helpers/app.js';
+import { fhirMock, guardFhirMocks, postHook, withoutPrefetch } from '../helpers/fhir-mock.js';
 
-const TOKEN = 'secret-access-token-123';
 const ALLOW = { FHIR_SERVER_ALLOWLIST: FHIR };
-const fhir = () => nock('https://fhir.example.org', { reqheaders: { authorization: `Bearer ${TOKEN}` } });
+const fhir = () => fhirMock();
 
-function without(req: Record<string, unknown>, ...keys: string[]): Record<string, unknown> {
-  const prefetch = { ...(req.prefetch as Record<string, unknown>) };
-  for (const k of keys) delete prefetch[k];
-  return { ...req, prefetch };
-}
 function withPrefetch(req: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
   return { ...req, prefetch: { ...(req.prefetch as Record<string, unknown>), ...extra } };
 }
@@ -34,25 +28,15 @@ function withDrafts(req: Record<string, unknown>, drafts: unknown[]): Record<str
 const issueText = (res: request.Response) => (res.body.issue as { details: { text: string } }[]).map((i) => i.details.text).join('\n');
 
 describe('trust in the data', () => {
+  guardFhirMocks();
   let h: AppHandle;
   let log: ReturnType<typeof memoryLogger>;
   beforeAll(async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect(/127\.0\.0\.1|localhost/);
     log = memoryLogger('info');
     h = await testApp({ ...ALLOW, CHART_MAX_RESOURCES: '50', FHIR_MAX_RESPONSE_BYTES: '20000', FHIR_MAX_CALL_BYTES: '30000' }, { logger: log.logger });
   });
-  afterAll(async () => {
-    await h.close();
-    nock.enableNetConnect();
-  });
-  beforeEach(() => nock.cleanAll());
-  afterEach(() => {
-    expect(nock.pendingMocks(), 'every mocked FHIR call was made').toEqual([]);
-    nock.cleanAll();
-  });
-  const post = (body: unknown) =>
-    request(h.app).post(`/cds-services/${(body as { hook: string }).hook === 'patient-view' ? 'ldn-patient-view' : 'ldn-order-check'}`).send(body as object);
+  afterAll(() => h.close());
+  const post = (body: unknown) => postHook(h, body);
   const droppedMetric = async (reason: string) => {
     const text = (await request(h.app).get('/metrics')).text;
     const m = new RegExp(`ldn_cds_resources_dropped_total\\{reason="${reason}"\\} (\\d+)`).exec(text);
@@ -69,7 +53,7 @@ describe('trust in the data', () => {
     ])('a fetched search holding a statement with a %s answers 412, counted and logged without ids', async (_name, extra) => {
       const before = await droppedMetric('other-patient');
       fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, searchset([statement('mine'), statement('theirs', extra)]));
-      const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
+      const res = await post(withFhir(withoutPrefetch(orderSelect(), 'medications'))).expect(412);
       expect(res.body.resourceType).toBe('OperationOutcome');
       expect(issueText(res)).toMatch(/prefetch key "medications".*1 resource for another patient/);
       expect(await droppedMetric('other-patient')).toBe(before + 1);
@@ -164,7 +148,7 @@ describe('trust in the data', () => {
     test('a MedicationStatement search answering other resource types is a 412, not an empty list', async () => {
       const before = await droppedMetric('unexpected-type');
       fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, searchset([{ resourceType: 'Observation', id: 'o1', subject: { reference: 'Patient/p1' } } as Resource]));
-      const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
+      const res = await post(withFhir(withoutPrefetch(orderSelect(), 'medications'))).expect(412);
       expect(issueText(res)).toMatch(/1 resource of type Observation \(the query is for MedicationStatement\)/);
       expect(await droppedMetric('unexpected-type')).toBe(before + 1);
     });
@@ -191,13 +175,13 @@ describe('trust in the data', () => {
         // A stream, so no Content-Length is sent.
         return new ReadableStreamLike(body);
       });
-      const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
+      const res = await post(withFhir(withoutPrefetch(orderSelect(), 'medications'))).expect(412);
       expect(issueText(res)).toMatch(/exceeds the service's byte limit/);
     });
 
     test('a declared Content-Length past the cap is refused before reading', async () => {
       fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, JSON.stringify(big(60)), { 'content-length': String(JSON.stringify(big(60)).length) });
-      const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
+      const res = await post(withFhir(withoutPrefetch(orderSelect(), 'medications'))).expect(412);
       expect(issueText(res)).toMatch(/byte limit/);
     });
 
@@ -205,7 +189,7 @@ describe('trust in the data', () => {
       // ~17.9 KB and ~16.8 KB: each under 20,000 bytes, together over 30,000.
       fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, big(26));
       fhir().get('/r4/Condition').query({ patient: 'p1' }).reply(200, searchset(Array.from({ length: 26 }, (_, i) => ({ ...condition(`c${i}`), note: [{ text: 'x'.repeat(500) }] }) as Resource)));
-      const res = await post(withFhir(without(orderSelect(), 'medications', 'conditions'))).expect(412);
+      const res = await post(withFhir(withoutPrefetch(orderSelect(), 'medications', 'conditions'))).expect(412);
       expect(issueText(res)).toMatch(/byte limit/);
     });
   });
@@ -214,7 +198,7 @@ describe('trust in the data', () => {
     test.each(['https://fhir.example.org/r4/..%2fadmin', 'https://fhir.example.org/r4/%2e%2e/admin', 'https://fhir.example.org/r4/x%5cadmin', 'https://fhir.example.org/r4\\..\\admin', 'https://fhir.example.org/r4/%252fadmin'])(
       'fhirServer %s is not allow-listed: no request, 412',
       async (fhirServer) => {
-        const res = await post({ ...withFhir(without(orderSelect(), 'medications')), fhirServer }).expect(412);
+        const res = await post({ ...withFhir(withoutPrefetch(orderSelect(), 'medications')), fhirServer }).expect(412);
         expect(issueText(res)).toMatch(/not on this service's allow-list/);
       },
     );
@@ -223,7 +207,7 @@ describe('trust in the data', () => {
       'a next link %s is not followed (the token is not sent there)',
       async (next) => {
         fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, searchset([statement('f1')], next));
-        const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
+        const res = await post(withFhir(withoutPrefetch(orderSelect(), 'medications'))).expect(412);
         expect(issueText(res)).toMatch(/next link/);
       },
     );
@@ -237,7 +221,7 @@ describe('trust in the data', () => {
   });
 
   test('a lone surrogate in context.patientId is a 400 naming it, even when data must be fetched', async () => {
-    const body = withFhir(without(orderSelect(), 'medications'));
+    const body = withFhir(withoutPrefetch(orderSelect(), 'medications'));
     (body.context as Record<string, unknown>).patientId = 'p\uD800';
     const res = await post(body).expect(400);
     expect(res.body.issue[0].expression).toEqual(['context.patientId']);
@@ -245,7 +229,7 @@ describe('trust in the data', () => {
 
   test('a fetched search past CHART_MAX_RESOURCES is a 412 (too-costly)', async () => {
     fhir().get('/r4/MedicationStatement').query((q) => q.patient === 'p1').reply(200, searchset(Array.from({ length: 60 }, (_, i) => statement(`f${i}`))));
-    const res = await post(withFhir(without(orderSelect(), 'medications'))).expect(412);
+    const res = await post(withFhir(withoutPrefetch(orderSelect(), 'medications'))).expect(412);
     expect(res.body.issue[0].code).toBe('too-costly');
   });
 
@@ -276,7 +260,7 @@ describe('the deadline covers the whole gathering', () => {
   test('a gathering that overran REQUEST_DEADLINE_MS (here: a blocked event loop after the last fetch) is a 412, not a late answer', async () => {
     const config = testConfig({ ...ALLOW, REQUEST_DEADLINE_MS: '50' });
     const service = loadServices(SERVICES_DIR).find((s) => s.id === 'ldn-patient-view')!;
-    const req = withFhir(without(patientView(), 'medications')) as unknown as HookRequest;
+    const req = withFhir(withoutPrefetch(patientView(), 'medications')) as unknown as HookRequest;
     const fetchStub = async () => new Response(JSON.stringify(searchset([statement('f1')])), { status: 200, headers: { 'content-type': 'application/fhir+json' } });
     const block = () => {
       const until = performance.now() + 80;

@@ -149,7 +149,10 @@ export function patientView(overrides: Record<string, unknown> = {}): Record<str
   };
 }
 
-export function withFhir(req: Record<string, unknown>, token = 'secret-access-token-123'): Record<string, unknown> {
+/** The bearer token withFhir sends (tests assert it never leaks). */
+export const FHIR_TOKEN = 'secret-access-token-123';
+
+export function withFhir(req: Record<string, unknown>, token = FHIR_TOKEN): Record<string, unknown> {
   return {
     ...req,
     fhirServer: FHIR,
