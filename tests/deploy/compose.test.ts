@@ -4,7 +4,6 @@
  * that the first signed call the README describes works against the configuration compose gives the service.
  */
 import { describe, expect, test } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
@@ -12,6 +11,7 @@ import { parse } from 'yaml';
 import { CONFIG_VARIABLES, PROJECT_ROOT, loadConfig } from '../../src/config/index.js';
 import { DEFAULT_JWKS_FILE, DEFAULT_KEY_FILE } from '../../src/mint-token.js';
 import { testApp } from '../helpers/app.js';
+import { gitIgnored } from '../helpers/git.js';
 
 interface Service {
   image?: string;
@@ -35,14 +35,6 @@ const PRODUCED = new Map([
   [DEFAULT_KEY_FILE, 'npx ldn-cds mint-token --init'],
 ]);
 
-function gitIgnored(rel: string): boolean {
-  try {
-    execFileSync('git', ['check-ignore', '-q', '--no-index', rel], { cwd: PROJECT_ROOT });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A host path compose names: exists in the repository, or is produced by a documented command and git-ignored. */
 function expectProvided(rel: string): void {

@@ -3,7 +3,6 @@
  * names only files, variables, routes and ports that exist, and its selectors, probes and security settings agree.
  */
 import { describe, expect, test } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
@@ -18,6 +17,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { CONFIG_VARIABLES, PROJECT_ROOT, loadConfig } from '../../src/config/index.js';
 import { loadTrustedClients } from '../../src/auth/trusted-clients.js';
 import { testApp } from '../helpers/app.js';
+import { gitIgnored } from '../helpers/git.js';
 
 const DIR = path.join(PROJECT_ROOT, 'deploy', 'kubernetes');
 const read = (rel: string) => readFileSync(path.join(DIR, rel), 'utf8');
@@ -53,14 +53,6 @@ const configMap = byKind('ConfigMap');
 const envFile = (text: string) => Object.fromEntries([...text.matchAll(/^(\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
 const secretExample = envFile(read('secrets.env.example'));
 
-function gitIgnored(abs: string): boolean {
-  try {
-    execFileSync('git', ['check-ignore', '-q', '--no-index', path.relative(PROJECT_ROOT, abs)], { cwd: PROJECT_ROOT });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('deploy/kubernetes manifests', () => {
   test('each validates against the Kubernetes schema of its kind', () => {
