@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { issueText } from '../model/problems.js';
-import { StorageEnv, storageOptionsFrom, type StorageOptions } from './storage.js';
+import { int, StorageEnv, storageOptionsFrom, type StorageOptions } from './storage.js';
 
 /** The folder holding package.json, whether running from src/ (tsx, vitest) or dist/src/ (compiled). */
 export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -34,7 +34,7 @@ const bool = z
 
 const Env = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: int(0, 65535, 3000),
   HOST: z.string().default('0.0.0.0'),
   /** Public base URL(s) the service is reached at (comma-separated). The first builds links; all are accepted as JWT `aud` bases. */
   PUBLIC_BASE_URL: list,
@@ -42,35 +42,35 @@ const Env = z.object({
   /** Comma-separated browser origins allowed by CORS, or `*`. Default `*` in development, none in production. */
   CORS_ORIGINS: z.string().optional(),
   /** One deadline (ms) for all FHIR fetches of a hook call. */
-  REQUEST_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  REQUEST_DEADLINE_MS: int(50, 60_000, 2000),
   /** Largest accepted JSON body (bytes, or a size such as `5mb`). */
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size in bytes or with a unit, such as 500kb or 5mb')
     .default('5mb'),
   /** Largest nesting depth accepted in a JSON body. */
-  BODY_MAX_DEPTH: z.coerce.number().int().min(8).max(1000).default(64),
+  BODY_MAX_DEPTH: int(8, 1000, 64),
   /** Comma-separated URL prefixes a request's `fhirServer` must start with before any call is made to it. */
   FHIR_SERVER_ALLOWLIST: list,
   /** Fetch from an allow-listed `fhirServer` without a token when the client sent no `fhirAuthorization` (the CDS Hooks Sandbox does this). */
   FHIR_UNAUTHENTICATED_FETCH: bool,
   /** Most search pages followed per prefetch key (first page included). */
-  FHIR_MAX_PAGES: z.coerce.number().int().min(1).max(100).default(10),
+  FHIR_MAX_PAGES: int(1, 100, 10),
   /** Largest body read from one FHIR response (bytes); past it the read is aborted and the data counts as unobtainable. */
-  FHIR_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  FHIR_MAX_RESPONSE_BYTES: int(1024, 1024 * 1024 * 1024, 4 * 1024 * 1024),
   /** Largest total of FHIR response bodies read for one hook call (bytes). */
-  FHIR_MAX_CALL_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  FHIR_MAX_CALL_BYTES: int(1024, 1024 * 1024 * 1024, 16 * 1024 * 1024),
   /** Most FHIR resources (prefetched, fetched and draft) one hook call may bring to evaluation; past it the call is answered 412. */
-  CHART_MAX_RESOURCES: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  CHART_MAX_RESOURCES: int(1, 1_000_000, 5000),
   AUTH_MODE: z.enum(['required', 'off']).default('required'),
   /** Path to a YAML or JSON list of trusted CDS clients. */
   TRUSTED_CLIENTS: z.string().optional(),
   /** Trust the public CDS Hooks Sandbox issuer (its private key is public: testing only, refused in production). */
   ALLOW_SANDBOX_ISSUER: bool,
   /** Longest accepted JWT lifetime (exp - iat), seconds. */
-  JWT_MAX_LIFETIME_S: z.coerce.number().int().min(1).max(3600).default(3600),
+  JWT_MAX_LIFETIME_S: int(1, 3600, 3600),
   /** Clock skew tolerated on exp/iat, seconds. */
-  JWT_CLOCK_SKEW_S: z.coerce.number().int().min(0).max(300).default(30),
+  JWT_CLOCK_SKEW_S: int(0, 300, 30),
   /** Status answered when the shared replay cache is unreachable (fail closed either way). */
   REPLAY_CACHE_FAILURE_STATUS: z.enum(['401', '503']).default('503').transform(Number),
   DATABASE_URL: z.string().optional(),
@@ -91,11 +91,11 @@ const Env = z.object({
   /** Bearer token required on GET /metrics (wherever it is served). */
   METRICS_TOKEN: z.union([z.literal(''), z.string().min(16, 'must be at least 16 characters')]).optional(),
   /** Longest time to receive a request's headers (ms); a client that never finishes them is disconnected (408). */
-  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000, 10_000),
   /** Longest time to receive a whole request, headers and body (ms); must be >= HTTP_HEADERS_TIMEOUT_MS. */
-  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 600_000, 30_000),
   /** How long an idle keep-alive connection is kept open (ms); above the idle timeout of a proxy in front. */
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(65_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000, 65_000),
 }).merge(StorageEnv);
 
 /** Every environment variable the service reads (the public contract documented in the README). */

@@ -12,7 +12,12 @@ const onOff = (fallback: 'on' | 'off') =>
     .default(fallback)
     .transform((v) => v === 'on');
 
-const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+/**
+ * A whole number from the environment, within [min, max]; unset or blank (`VAR=`, as compose and shells write an
+ * empty value) takes the default, where `z.coerce` alone would read it as 0.
+ */
+export const int = (min: number, max: number, fallback: number) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(min).max(max).default(fallback));
 
 /** The storage variables, part of the service's one validated configuration (src/config.ts). */
 export const StorageEnv = z.object({

@@ -110,3 +110,37 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
   });
 });
+
+describe('numeric and switch variables: every bad value names its variable; a blank value takes the default', () => {
+  test.each([
+    ['REQUEST_DEADLINE_MS', '10'],
+    ['BODY_MAX_DEPTH', '2'],
+    ['FHIR_MAX_PAGES', '0'],
+    ['FHIR_MAX_RESPONSE_BYTES', '12'],
+    ['FHIR_MAX_CALL_BYTES', 'lots'],
+    ['CHART_MAX_RESOURCES', '0'],
+    ['JWT_MAX_LIFETIME_S', '7200'],
+    ['JWT_CLOCK_SKEW_S', '-1'],
+    ['SUPPRESSION_DEFAULT_DAYS', '0'],
+    ['ORDER_SIGN_DEDUP_WINDOW_MIN', 'x'],
+    ['ANALYTICS_REPEAT_WINDOW_S', '-5'],
+    ['AUDIT_RETRY_MAX_MS', '0'],
+    ['STORAGE_SYNC_INTERVAL_S', '0'],
+    ['DATABASE_POOL_MAX', '0'],
+    ['ORDER_SIGN_DEDUP', 'yes'],
+    ['AUDIT_SPILL', 'maybe'],
+    ['FEEDBACK_STORE_COMMENTS', 'true'],
+  ])('%s=%s', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name}: `));
+  });
+
+  test('a blank numeric variable (VAR=) takes its default instead of 0', () => {
+    const blank = loadConfig({ ANALYTICS_REPEAT_WINDOW_S: '', JWT_CLOCK_SKEW_S: ' ', SQLITE_BUSY_TIMEOUT_MS: '', CHART_MAX_RESOURCES: '' });
+    const defaults = loadConfig({});
+    expect(blank.storage.analyticsRepeatWindowS).toBe(defaults.storage.analyticsRepeatWindowS);
+    expect(blank.storage.analyticsRepeatWindowS).toBeGreaterThan(0);
+    expect(blank.jwtClockSkewS).toBe(defaults.jwtClockSkewS);
+    expect(blank.chartMaxResources).toBe(defaults.chartMaxResources);
+    expect(blank.storage.sqliteBusyTimeoutMs).toBe(defaults.storage.sqliteBusyTimeoutMs);
+  });
+});
