@@ -30,8 +30,9 @@ describe('ldn-with-interferon-beta', () => {
     expect(card?.detail).not.toMatch(/no clinical study/i);
     expect(card?.detail).toMatch(/Glatiramer acetate \(Copaxone\) has been used with LDN \(retrospective cohort, Ludwig 2016\)/);
     expect(card?.detail).toMatch(/LDN is off-label\s+and is not one/);
-    // Raknes 2017 says nothing about interferon-beta: no longer cited here.
-    expect(card?.evidence).toEqual(['ldn-ms-consumer-article', 'ludwig-2016']);
+    // Raknes 2017 says nothing about interferon-beta: it is cited (with the label's indications) only for the
+    // sentence that LDN is off-label and not a disease-modifying therapy (its `says` in the rule file).
+    expect(card?.evidence).toEqual(['ldn-ms-consumer-article', 'ludwig-2016', 'naltrexone-label-indications', 'raknes-2017']);
     expect(card?.suggestions?.[0]?.actions).toEqual([{ type: 'delete', description: expect.any(String), resourceId: ldn.ref }]);
     expect(card?.subjects).toEqual([ldn.ref, avonex.ref]);
   });
