@@ -86,7 +86,7 @@ export class SuppressionIndex implements Suppression {
   /** Remember acknowledging overrides (after their feedback committed, or loaded from the database). */
   noteAcknowledged(overrides: readonly AcknowledgedOverride[]): void {
     for (const o of overrides) {
-      const key = acknowledgedKey(scopeKey(o.scope), o.ruleId, o.patientHash, o.drugKey);
+      const key = cardKey(scopeKey(o.scope), o.ruleId, o.patientHash, o.drugKey);
       const held = this.acknowledged.get(key) ?? { untilMs: 0, criticalUntilMs: 0 };
       const until = o.expiresAt.getTime();
       held.untilMs = Math.max(held.untilMs, until);
@@ -103,7 +103,7 @@ export class SuppressionIndex implements Suppression {
       const scope = scopeKey(e.scope);
       const shownAt = e.shownAt.getTime();
       for (const orderKey of e.orderKeys) {
-        const key = orderCardKey(scope, e.ruleId, e.patientHash, orderKey);
+        const key = cardKey(scope, e.ruleId, e.patientHash, orderKey);
         const known = this.shownAtSelect.get(key);
         if (known !== undefined && known >= shownAt) continue;
         // Re-inserted at the end: the map stays in the order entries were last renewed, which prune() relies on.
@@ -115,10 +115,8 @@ export class SuppressionIndex implements Suppression {
 
   /** Forget everything held back for these patients (the playground's reset). */
   forgetPatients(patientHashes: ReadonlySet<string>): void {
-    // Keys are `${scope}\u0001${ruleId}\u0000${patientHash}\u0000…` and the scope has \u0000 separators of its own.
-    const patientOf = (key: string) => key.slice(key.indexOf('\u0001') + 1).split('\u0000')[1] ?? '';
-    for (const key of this.acknowledged.keys()) if (patientHashes.has(patientOf(key))) this.acknowledged.delete(key);
-    for (const key of this.shownAtSelect.keys()) if (patientHashes.has(patientOf(key))) this.shownAtSelect.delete(key);
+    for (const key of this.acknowledged.keys()) if (patientHashes.has(patientOfKey(key))) this.acknowledged.delete(key);
+    for (const key of this.shownAtSelect.keys()) if (patientHashes.has(patientOfKey(key))) this.shownAtSelect.delete(key);
   }
 
   /**
@@ -139,12 +137,12 @@ export class SuppressionIndex implements Suppression {
   private holdBackReason(c: SuppressionCandidate, scope: string, patientHash: string, hook: string, now: number): string | undefined {
     const { draft } = c;
     if (this.settings.suppression) {
-      const held = this.acknowledged.get(acknowledgedKey(scope, draft.ruleId, patientHash, c.drugKey));
+      const held = this.acknowledged.get(cardKey(scope, draft.ruleId, patientHash, c.drugKey));
       if (held && now < (draft.indicator === 'critical' ? held.criticalUntilMs : held.untilMs)) return 'acknowledged-override';
     }
     if (this.settings.orderSignDedup && hook === SIGN_HOOK && draft.indicator === 'info') {
       const shownAtSelect = c.orderKeys.some((orderKey) => {
-        const shownAt = this.shownAtSelect.get(orderCardKey(scope, draft.ruleId, patientHash, orderKey));
+        const shownAt = this.shownAtSelect.get(cardKey(scope, draft.ruleId, patientHash, orderKey));
         return shownAt !== undefined && now - shownAt <= this.settings.orderSignDedupWindowMs;
       });
       if (shownAtSelect) return 'shown-at-order-select';
@@ -153,8 +151,13 @@ export class SuppressionIndex implements Suppression {
   }
 }
 
-const acknowledgedKey = (scope: string, ruleId: string, patientHash: string, drugKey: string): string => `${scope}\u0001${ruleId}\u0000${patientHash}\u0000${drugKey}`;
-const orderCardKey = (scope: string, ruleId: string, patientHash: string, orderKey: string): string => `${scope}\u0001${ruleId}\u0000${patientHash}\u0000${orderKey}`;
+/**
+ * The index key of a card for a client scope, rule and patient; `about` is the drug pair (acknowledged overrides) or
+ * a draft-order key (order-select showings). The scope has \u0000 separators of its own, so \u0001 ends it.
+ */
+const cardKey = (scope: string, ruleId: string, patientHash: string, about: string): string => `${scope}\u0001${ruleId}\u0000${patientHash}\u0000${about}`;
+/** The patient hash of a cardKey. */
+const patientOfKey = (key: string): string => key.slice(key.indexOf('\u0001') + 1).split('\u0000')[1] ?? '';
 
 /** The scope stored in a row's client_issuer, client_tenant and fhir_server columns. */
 export const scopeOfRow = (r: { client_issuer: string; client_tenant: string; fhir_server: string }): ClientScope => ({ issuer: r.client_issuer, tenant: r.client_tenant, fhirServer: r.fhir_server });
