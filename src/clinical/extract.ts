@@ -36,10 +36,10 @@ export const VALUESETS_DIR = 'valuesets';
 const BRAND_DISPLAY_SETS = ['opioid-analgesics-cdc', 'opioids-all', 'naltrexone-opioid-combinations'] as const;
 export const LEXICON_FILE = 'medication-names.yaml';
 
-/** Load cds-services/valuesets/*.json and cds-services/medication-names.yaml; every problem is reported in one KnowledgeError. */
 /** Charts smaller than this are not warmed in slices: their whole extraction takes a few milliseconds. */
 const WARM_MIN_RESOURCES = 200;
 
+/** Load cds-services/valuesets/*.json and cds-services/medication-names.yaml; every problem is reported in one KnowledgeError. */
 export function loadClinicalKnowledge(dir: string): ClinicalKnowledge {
   const { items: problems, collect: attempt } = new ProblemList();
   const valueSets = attempt(() => loadValueSets(path.join(dir, VALUESETS_DIR), REQUIRED_VALUE_SETS));
@@ -62,8 +62,8 @@ export interface FactExtractor {
    * Do the costly, time-independent part of extraction for every resource of the chart ahead of time, in slices
    * of at most `sliceMs` that yield to the event loop between them, so that the synchronous extraction that follows
    * finds each resource in the cache. A large first-seen chart then no longer holds the event loop in one piece.
+   * Charts under `minResources` (default WARM_MIN_RESOURCES) are left to the synchronous extraction.
    */
-  /** Normalise a large chart ahead in slices of `sliceMs` that yield; charts under `minResources` are left alone. */
   warm(chart: Chart, sliceMs?: number, minResources?: number): Promise<void>;
   /** Cache counters, for benchmarks and tests. */
   cacheStats(): { hits: number; misses: number; size: number };

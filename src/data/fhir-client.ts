@@ -231,12 +231,12 @@ export function searchEntries(bundle: Bundle): { resources: Resource[]; problem?
   return { resources };
 }
 
-export function hasErrorIssue(r: Resource): boolean {
+function hasErrorIssue(r: Resource): boolean {
   const issues = (r as { issue?: { severity?: string }[] }).issue;
   return !Array.isArray(issues) || issues.length === 0 || issues.some((i) => i?.severity === 'error' || i?.severity === 'fatal');
 }
 
 /** A searchset entry added by _include that is not a Medication (a Practitioner, …): no fact needs it. */
-export function isIncludedNonMedication(entry: unknown, resource: Resource): boolean {
+function isIncludedNonMedication(entry: unknown, resource: Resource): boolean {
   return (entry as { search?: { mode?: unknown } }).search?.mode === 'include' && resource.resourceType !== 'Medication';
 }

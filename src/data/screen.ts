@@ -34,7 +34,7 @@ export function queriedType(template: string): string | undefined {
   return /^\/?([A-Z][A-Za-z]+)(?:[/?]|$)/.exec(template)?.[1];
 }
 
-export interface Screened {
+interface Screened {
   resources: Resource[];
   /** Resources for another patient (dropped). */
   otherPatient: number;
