@@ -15,6 +15,7 @@
  * keeps first occurrences and drops later equal items; values are the resource's own objects, never copies.
  */
 import r4 from 'fhirpath/fhir-context/r4/index.js';
+import { isObject } from '../model/chart.js';
 
 /** Reads one compiled path from a resource or element: the collection fhirpath.js would return. */
 export type PathReader = (node: unknown) => unknown[];
@@ -30,7 +31,6 @@ function push(out: unknown[], value: unknown): void {
   } else out.push(value);
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function member(name: string): Step {
   return (items) => {

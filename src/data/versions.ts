@@ -16,10 +16,10 @@
  * a converted one is a new object (the request is never mutated). Values are otherwise passed through as sent.
  */
 import type { Resource } from 'fhir/r4.js';
+import { isObject } from '../model/chart.js';
 
 type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** What was converted, by the resource type as sent (e.g. "MedicationOrder", "MedicationRequest (STU3 dosage)"). */
 export type VersionReport = Map<string, number>;

@@ -61,6 +61,9 @@ export function containedMedication(owner: { contained?: unknown }, id: string):
 }
 
 /** A FHIR resource as JSON: an object with a string `resourceType` (the one check; data and clinical both use it). */
+/** A JSON object (not null, not an array). */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export function isResource(x: unknown): x is Resource {
   return typeof x === 'object' && x !== null && !Array.isArray(x) && typeof (x as { resourceType?: unknown }).resourceType === 'string';
 }
